@@ -1,0 +1,39 @@
+# The two commands of the README: `make demo` and `make test`. Both install into .venv on first use.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install demo test lint typecheck unit neo4j-start neo4j-stop bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make demo: the main job end to end on embedded defaults (no server, no API key, CPU only)
+demo: $(STAMP)
+	bash scripts/demo
+
+## make test: ruff, mypy, then the whole pytest suite (Neo4j tests run when a server answers; always in CI)
+test: $(STAMP) lint typecheck
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check askg model cli tests benchmarks
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy askg model cli
+
+neo4j-start:
+	PYTHON=$(PY) scripts/neo4j-local start
+
+neo4j-stop:
+	scripts/neo4j-local stop
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache demo-output

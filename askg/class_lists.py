@@ -1,0 +1,97 @@
+"""Class list files: plain text (one class per line) or the JSON index→class maps the peers use.
+
+Names are normalised for matching (askg.names); the original spelling is kept. Duplicates (two
+spellings of one class) are reported once and dropped; empty or over-long names are errors that
+name the file and the line (or JSON index).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from askg.errors import InputError
+from askg.formats.yaml_io import load_json, read_text
+from askg.names import check_name, match_key, normalise_name
+
+
+@dataclass(frozen=True)
+class ClassEntry:
+    name: str  # as written in the file
+    line: int  # line number (txt) or index (json)
+
+    @property
+    def normalised(self) -> str:
+        return normalise_name(self.name)
+
+    @property
+    def key(self) -> str:
+        return match_key(self.name)
+
+
+@dataclass
+class ClassList:
+    path: Path
+    entries: list[ClassEntry]
+    duplicates: list[str] = field(default_factory=list)
+
+    @property
+    def names(self) -> list[str]:
+        return [e.name for e in self.entries]
+
+    @property
+    def dataset(self) -> str:
+        return self.path.stem
+
+
+def read_class_list(path: Path) -> ClassList:
+    """Read a .txt or .json class list; raises InputError naming the file and line."""
+    if path.suffix.lower() == ".json":
+        raw_entries = _json_entries(path)
+        where = "index"
+    else:
+        raw_entries = _txt_entries(path)
+        where = "line"
+    entries: list[ClassEntry] = []
+    first_seen: dict[str, ClassEntry] = {}
+    duplicates: list[str] = []
+    for position, name in raw_entries:
+        problem = check_name(name)
+        if problem:
+            raise InputError(f"{path}: {where} {position}: {problem}")
+        entry = ClassEntry(name.strip(), position)
+        if entry.key in first_seen:
+            first = first_seen[entry.key]
+            duplicates.append(f"{entry.name!r} ({where} {position}) repeats {first.name!r} ({where} {first.line})")
+            continue
+        first_seen[entry.key] = entry
+        entries.append(entry)
+    if not entries:
+        raise InputError(f"{path}: no class names")
+    return ClassList(path=path, entries=entries, duplicates=duplicates)
+
+
+def _txt_entries(path: Path) -> list[tuple[int, str]]:
+    lines = read_text(path).splitlines()
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return [(number, line) for number, line in enumerate(lines, start=1) if not line.lstrip().startswith("#")]
+
+
+def _json_entries(path: Path) -> list[tuple[int, str]]:
+    raw = load_json(path)
+    if isinstance(raw, list):
+        items = list(enumerate(raw))
+    elif isinstance(raw, dict):
+        try:
+            items = sorted((int(k), v) for k, v in raw.items())
+        except ValueError:
+            raise InputError(f"{path}: JSON class map keys must be integer indexes") from None
+    else:
+        raise InputError(f"{path}: expected a JSON index→class map or list")
+    entries = []
+    for index, value in items:
+        if not isinstance(value, str):
+            raise InputError(f"{path}: index {index}: class name must be a string")
+        entries.append((index, value))
+    return entries

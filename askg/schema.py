@@ -1,0 +1,210 @@
+"""The ASKG data model (DESIGN.md §3) as pydantic models.
+
+An action's knowledge is one `ActionRecord`: the action node, its static concepts (objects it uses,
+scenes it happens in, object–object relations) and its dynamic concepts (ordered phases, the body
+parts each phase moves and the objects it handles), plus provenance. Stores write and read whole
+records, so an action is always written whole or not at all, and a record read back from either store
+equals the record written.
+
+`Decomposition` is the part an annotator or an LLM produces for a class name; seeds, the LLM builder
+and the STDD YAML importer all validate through it.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from askg.names import MAX_NAME_LENGTH, fold_name, normalise_name
+
+SCHEMA_VERSION = 1
+
+# Node labels and relationship types: the fixed vocabulary Cypher is built from (never user input).
+NODE_LABELS = ("Action", "Object", "Scene", "Phase", "BodyPart")
+REL_TYPES = ("USES", "IN_SCENE", "RELATES", "HAS_PHASE", "NEXT", "MOVES", "HANDLES")
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME_LENGTH)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+Source = Literal["seed", "llm", "import", "manual"]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ObjectUse(_Frozen):
+    """(Action)-[:USES {predicate}]->(Object). A bare string is read as `{name, predicate: "uses"}`."""
+
+    name: Name
+    predicate: Text = "uses"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, value: Any) -> Any:
+        return {"name": value} if isinstance(value, str) else value
+
+    @field_validator("name")
+    @classmethod
+    def _normalise(cls, value: str) -> str:
+        return normalise_concept(value)
+
+
+class ObjectRelation(_Frozen):
+    """(Object)-[:RELATES {predicate}]->(Object), e.g. rope –attached to→ harness."""
+
+    subject: Name
+    predicate: Text
+    object: Name
+
+    @field_validator("subject", "object")
+    @classmethod
+    def _normalise(cls, value: str) -> str:
+        return normalise_concept(value)
+
+
+class Motion(_Frozen):
+    """(Phase)-[:MOVES {motion}]->(BodyPart), e.g. hands –pull the rope downward→."""
+
+    body_part: Name
+    motion: Text
+
+    @field_validator("body_part")
+    @classmethod
+    def _normalise(cls, value: str) -> str:
+        return normalise_concept(value)
+
+
+class PhaseSpec(_Frozen):
+    """One sub-action; its position in `Decomposition.phases` is its order."""
+
+    text: Text
+    motions: list[Motion] = Field(default_factory=list)
+    handles: list[Name] = Field(default_factory=list)
+
+    @field_validator("handles")
+    @classmethod
+    def _normalise(cls, value: list[str]) -> list[str]:
+        return _unique([normalise_concept(v) for v in value])
+
+
+class Decomposition(_Frozen):
+    """What an annotator or an LLM writes for one action class."""
+
+    objects: list[ObjectUse] = Field(default_factory=list)
+    scenes: list[Name] = Field(default_factory=list)
+    object_relations: list[ObjectRelation] = Field(default_factory=list)
+    phases: list[PhaseSpec] = Field(default_factory=list)
+
+    @field_validator("scenes")
+    @classmethod
+    def _normalise_scenes(cls, value: list[str]) -> list[str]:
+        return _unique([normalise_concept(v) for v in value])
+
+    @field_validator("objects")
+    @classmethod
+    def _unique_objects(cls, value: list[ObjectUse]) -> list[ObjectUse]:
+        seen: set[str] = set()
+        kept = []
+        for use in value:
+            if use.name not in seen:
+                seen.add(use.name)
+                kept.append(use)
+        return kept
+
+    @field_validator("object_relations")
+    @classmethod
+    def _unique_relations(cls, value: list[ObjectRelation]) -> list[ObjectRelation]:
+        return _unique(value)
+
+
+class Provenance(_Frozen):
+    source: Source
+    model: str | None = None
+    prompt_version: str | None = None
+    seed_version: str | None = None
+    built_at: str | None = None
+    curated: bool = False
+
+
+class ActionRecord(Decomposition):
+    """One action with its whole subgraph and provenance: the unit every store reads and writes."""
+
+    id: Name
+    name: Name
+    aliases: list[Name] = Field(default_factory=list)
+    datasets: list[Name] = Field(default_factory=list)
+    provenance: Provenance
+
+    @field_validator("aliases", "datasets")
+    @classmethod
+    def _sorted_unique(cls, value: list[str]) -> list[str]:
+        return sorted(set(value))
+
+    @model_validator(mode="after")
+    def _id_matches_name(self) -> ActionRecord:
+        if self.id != action_id(self.name):
+            raise ValueError(f"action id {self.id!r} does not match its name {self.name!r}")
+        return self
+
+    @classmethod
+    def create(
+        cls,
+        name: str,
+        decomposition: Decomposition,
+        provenance: Provenance,
+        *,
+        aliases: list[str] | None = None,
+        datasets: list[str] | None = None,
+    ) -> ActionRecord:
+        normalised = normalise_name(name)
+        alias_set = {a for a in (aliases or []) if a != normalised}
+        if name != normalised:
+            alias_set.add(name.strip())
+        return cls(
+            id=action_id(normalised),
+            name=normalised,
+            aliases=sorted(alias_set),
+            datasets=datasets or [],
+            provenance=provenance,
+            **decomposition.model_dump(),
+        )
+
+    def decomposition(self) -> Decomposition:
+        return Decomposition.model_validate(self.model_dump(include=set(Decomposition.model_fields)))
+
+
+class GraphDocument(BaseModel):
+    """The `askg export --format json` / `askg import --format json` file."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["askg-graph"] = "askg-graph"
+    schema_version: int = SCHEMA_VERSION
+    actions: list[ActionRecord]
+
+
+def normalise_concept(name: str) -> str:
+    return fold_name(name)
+
+
+def action_id(name: str) -> str:
+    return normalise_name(name)
+
+
+def concept_id(name: str) -> str:
+    return normalise_concept(name)
+
+
+def phase_id(action: str, order: int) -> str:
+    return f"{action}::phase-{order}"
+
+
+def _unique(values: list[Any]) -> list[Any]:
+    seen: set[Any] = set()
+    kept = []
+    for value in values:
+        if value not in seen:
+            seen.add(value)
+            kept.append(value)
+    return kept

@@ -1,0 +1,104 @@
+"""Every Cypher statement the toolkit runs. Values are always parameters; labels and relationship
+types come only from the schema's fixed vocabulary (askg.schema.NODE_LABELS / REL_TYPES)."""
+
+from __future__ import annotations
+
+from askg.schema import NODE_LABELS
+
+CONSTRAINTS = [
+    f"CREATE CONSTRAINT askg_{label.lower()}_id IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE"
+    for label in NODE_LABELS
+]
+INDEXES = ["CREATE INDEX askg_relates_action IF NOT EXISTS FOR ()-[r:RELATES]-() ON (r.action)"]
+
+# --- replacing one action's subgraph (all in one transaction) ---------------------------------
+
+TOUCHED_CONCEPTS = """
+MATCH (a:Action {id: $id})
+RETURN COLLECT { MATCH (a)-[:USES|IN_SCENE]->(c) RETURN elementId(c) }
+     + COLLECT { MATCH (a)-[:HAS_PHASE]->(:Phase)-[:MOVES|HANDLES]->(c) RETURN elementId(c) }
+     + COLLECT { MATCH (c:Object)-[:RELATES {action: $id}]-(:Object) RETURN elementId(c) } AS touched
+"""
+DELETE_OWN_RELATES = "MATCH (:Object)-[r:RELATES {action: $id}]->(:Object) DELETE r"
+DELETE_PHASES = "MATCH (:Action {id: $id})-[:HAS_PHASE]->(p:Phase) DETACH DELETE p"
+DELETE_ACTION_LINKS = "MATCH (:Action {id: $id})-[r:USES|IN_SCENE]->() DELETE r"
+DELETE_ORPHANS = """
+MATCH (c) WHERE elementId(c) IN $touched AND (c:Object OR c:Scene OR c:BodyPart) AND NOT (c)--()
+DELETE c
+"""
+DELETE_ACTION = "MATCH (a:Action {id: $id}) DETACH DELETE a RETURN count(a) AS deleted"
+
+MERGE_ACTION = "MERGE (a:Action {id: $id}) SET a = $props"
+MERGE_USES = """
+UNWIND $rows AS row
+MATCH (a:Action {id: $id})
+MERGE (o:Object {id: row.id}) ON CREATE SET o.name = row.name
+MERGE (a)-[r:USES]->(o) SET r.predicate = row.predicate, r.order = row.order
+"""
+MERGE_SCENES = """
+UNWIND $rows AS row
+MATCH (a:Action {id: $id})
+MERGE (s:Scene {id: row.id}) ON CREATE SET s.name = row.name
+MERGE (a)-[r:IN_SCENE]->(s) SET r.order = row.order
+"""
+CREATE_RELATES = """
+UNWIND $rows AS row
+MERGE (s:Object {id: row.subject_id}) ON CREATE SET s.name = row.subject
+MERGE (o:Object {id: row.object_id}) ON CREATE SET o.name = row.object
+CREATE (s)-[:RELATES {predicate: row.predicate, action: $id, order: row.order}]->(o)
+"""
+CREATE_PHASES = """
+UNWIND $rows AS row
+MATCH (a:Action {id: $id})
+MERGE (p:Phase {id: row.id}) SET p.text = row.text
+CREATE (a)-[:HAS_PHASE {order: row.order}]->(p)
+"""
+CREATE_NEXT = """
+UNWIND $rows AS row
+MATCH (p:Phase {id: row.src}), (q:Phase {id: row.dst})
+CREATE (p)-[:NEXT]->(q)
+"""
+CREATE_MOVES = """
+UNWIND $rows AS row
+MATCH (p:Phase {id: row.phase})
+MERGE (b:BodyPart {id: row.id}) ON CREATE SET b.name = row.name
+CREATE (p)-[:MOVES {motion: row.motion, order: row.order}]->(b)
+"""
+CREATE_HANDLES = """
+UNWIND $rows AS row
+MATCH (p:Phase {id: row.phase})
+MERGE (o:Object {id: row.id}) ON CREATE SET o.name = row.name
+MERGE (p)-[r:HANDLES]->(o) SET r.order = row.order
+"""
+
+# (statement, name of the ActionRows field with its rows), in dependency order
+BATCHED_WRITES = [
+    (MERGE_USES, "uses"),
+    (MERGE_SCENES, "scenes"),
+    (CREATE_RELATES, "relates"),
+    (CREATE_PHASES, "phases"),
+    (CREATE_NEXT, "next"),
+    (CREATE_MOVES, "moves"),
+    (CREATE_HANDLES, "handles"),
+]
+
+# --- reads -------------------------------------------------------------------------------------
+
+ACTION_IDS = "MATCH (a:Action) RETURN a.id AS id ORDER BY id"
+READ_ACTIONS = """
+UNWIND $ids AS wanted
+MATCH (a:Action {id: wanted})
+RETURN properties(a) AS props,
+  [(a)-[r:USES]->(o:Object) | {name: o.name, predicate: r.predicate, order: r.order}] AS uses,
+  [(a)-[r:IN_SCENE]->(s:Scene) | {name: s.name, order: r.order}] AS scenes,
+  [(s:Object)-[r:RELATES {action: a.id}]->(o:Object) |
+     {subject: s.name, predicate: r.predicate, object: o.name, order: r.order}] AS relates,
+  [(a)-[h:HAS_PHASE]->(p:Phase) | {
+     text: p.text, order: h.order,
+     motions: [(p)-[m:MOVES]->(b:BodyPart) | {body_part: b.name, motion: m.motion, order: m.order}],
+     handles: [(p)-[x:HANDLES]->(o:Object) | {name: o.name, order: x.order}]
+  }] AS phases
+ORDER BY a.id
+"""
+NODE_COUNTS = "MATCH (n) UNWIND labels(n) AS label RETURN label, count(*) AS count"
+REL_COUNTS = "MATCH ()-[r]->() RETURN type(r) AS type, count(*) AS count"

@@ -1,0 +1,137 @@
+"""The Neo4j store: the official driver, idempotent constraints, one transaction per action with
+batched `UNWIND … MERGE` statements (askg.store.cypher)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from neo4j import Driver, GraphDatabase, ManagedTransaction
+from neo4j.exceptions import AuthError, ClientError, ServiceUnavailable
+
+from askg.errors import StoreUnavailableError
+from askg.schema import ActionRecord
+from askg.store import cypher
+from askg.store.base import GraphStats, GraphStore
+from askg.store.rows import ActionRows, record_from_rows, record_to_rows
+
+CONNECT_TIMEOUT_S = 8.0
+READ_BATCH = 200
+
+
+class Neo4jStore(GraphStore):
+    def __init__(self, uri: str, user: str, password: str | None, database: str | None = None) -> None:
+        self.uri = uri
+        self.database = database
+        self.description = f"Neo4j {uri}" + (f" (database {database})" if database else "")
+        auth = (user, password) if password is not None else None
+        try:
+            self.driver: Driver = GraphDatabase.driver(
+                uri, auth=auth, connection_timeout=CONNECT_TIMEOUT_S, connection_acquisition_timeout=CONNECT_TIMEOUT_S
+            )
+            self.driver.verify_connectivity()
+        except AuthError:
+            self._close_quietly()
+            raise StoreUnavailableError(f"Neo4j at {uri} refused the credentials of user {user!r}") from None
+        except (ServiceUnavailable, OSError, ValueError) as exc:
+            self._close_quietly()
+            raise StoreUnavailableError(f"cannot reach Neo4j at {uri}: {_first_line(exc)}") from None
+        except ClientError as exc:
+            self._close_quietly()
+            raise StoreUnavailableError(f"Neo4j at {uri} rejected the connection: {exc.message}") from None
+
+    def _close_quietly(self) -> None:
+        driver = getattr(self, "driver", None)
+        if driver is not None:
+            driver.close()
+
+    def close(self) -> None:
+        self.driver.close()
+
+    def _session(self) -> Any:
+        return self.driver.session(database=self.database) if self.database else self.driver.session()
+
+    def ensure_schema(self) -> None:
+        with self._session() as session:
+            for statement in [*cypher.CONSTRAINTS, *cypher.INDEXES]:
+                session.run(statement).consume()
+
+    # --- writes ------------------------------------------------------------------------------
+
+    def put_actions(self, records: Iterable[ActionRecord]) -> int:
+        count = 0
+        with self._session() as session:
+            for record in records:
+                session.execute_write(write_action, record_to_rows(record))
+                count += 1
+        return count
+
+    def delete_actions(self, ids: Iterable[str]) -> int:
+        deleted = 0
+        with self._session() as session:
+            for action_id in ids:
+                deleted += session.execute_write(_delete_action, action_id)
+        return deleted
+
+    # --- reads -------------------------------------------------------------------------------
+
+    def action_ids(self) -> list[str]:
+        with self._session() as session:
+            return [r["id"] for r in session.execute_read(_fetch, cypher.ACTION_IDS, {})]
+
+    def get_actions(self, ids: Iterable[str] | None = None) -> list[ActionRecord]:
+        wanted = self.action_ids() if ids is None else sorted(set(ids))
+        records: list[ActionRecord] = []
+        with self._session() as session:
+            for start in range(0, len(wanted), READ_BATCH):
+                batch = wanted[start : start + READ_BATCH]
+                for row in session.execute_read(_fetch, cypher.READ_ACTIONS, {"ids": batch}):
+                    records.append(
+                        record_from_rows(row["props"], row["uses"], row["scenes"], row["relates"], row["phases"])
+                    )
+        return records
+
+    def stats(self) -> GraphStats:
+        with self._session() as session:
+            nodes = {r["label"]: r["count"] for r in session.execute_read(_fetch, cypher.NODE_COUNTS, {})}
+            rels = {r["type"]: r["count"] for r in session.execute_read(_fetch, cypher.REL_COUNTS, {})}
+        return GraphStats.from_counts(nodes, rels)
+
+
+def replace_subgraph_prelude(tx: ManagedTransaction, action_id: str) -> list[str]:
+    """Remove the action's own subgraph; returns the element ids of concepts it linked to."""
+    record = tx.run(cypher.TOUCHED_CONCEPTS, id=action_id).single()
+    touched: list[str] = record["touched"] if record else []
+    tx.run(cypher.DELETE_OWN_RELATES, id=action_id).consume()
+    tx.run(cypher.DELETE_PHASES, id=action_id).consume()
+    tx.run(cypher.DELETE_ACTION_LINKS, id=action_id).consume()
+    return touched
+
+
+def write_action(tx: ManagedTransaction, rows: ActionRows) -> None:
+    """One action, whole, inside the caller's transaction: replace, then batched UNWIND writes."""
+    touched = replace_subgraph_prelude(tx, rows.id)
+    tx.run(cypher.MERGE_ACTION, id=rows.id, props=rows.props).consume()
+    for statement, field in cypher.BATCHED_WRITES:
+        batch = getattr(rows, field)
+        if batch:
+            tx.run(statement, id=rows.id, rows=batch).consume()
+    if touched:
+        tx.run(cypher.DELETE_ORPHANS, touched=touched).consume()
+
+
+def _delete_action(tx: ManagedTransaction, action_id: str) -> int:
+    touched = replace_subgraph_prelude(tx, action_id)
+    deleted = tx.run(cypher.DELETE_ACTION, id=action_id).single()
+    if touched:
+        tx.run(cypher.DELETE_ORPHANS, touched=touched).consume()
+    return int(deleted["deleted"]) if deleted else 0
+
+
+def _fetch(tx: ManagedTransaction, query: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+    return [record.data() for record in tx.run(query, params)]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]

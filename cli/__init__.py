@@ -1,0 +1,1 @@
+"""Thin typer front ends: `askg` (knowledge side) and `stdd` (model side)."""

@@ -1,0 +1,153 @@
+"""`askg`: build, import, export, inspect and browse the Action Semantic Knowledge Graph."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.tree import Tree
+
+from askg.errors import InputError
+from askg.schema import ActionRecord
+from askg.store import GraphStore, open_store
+from askg.transfer import ExportFormat, ImportFormat, export_graph, import_graph
+from cli.errors import run_app
+
+app = typer.Typer(
+    name="askg",
+    help="The Action Semantic Knowledge Graph: build it from class names, import/export it, browse it.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console(highlight=False)
+
+StoreOption = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        envvar="ASKG_STORE",
+        help="A Neo4j URI (bolt://…, neo4j://…) or the path of an embedded store file. "
+        "Default: NEO4J_URI if set, else ~/.local/share/askg/graph.json.",
+        show_default=False,
+    ),
+]
+
+
+class State:
+    store_location: str | None = None
+
+
+state = State()
+
+
+@app.callback()
+def main_options(store: StoreOption = None) -> None:
+    """Global options. Neo4j credentials come from NEO4J_USER / NEO4J_PASSWORD / NEO4J_DATABASE (or .env)."""
+    state.store_location = store
+
+
+def _open() -> GraphStore:
+    return open_store(state.store_location)
+
+
+@app.command("import")
+def import_command(
+    path: Annotated[Path, typer.Argument(help="File to import.")],
+    fmt: Annotated[ImportFormat, typer.Option("--format", help="stdd-askg: official STDD classes_ASKG_*.yml; "
+                                                               "json: an `askg export` file.")],
+    dataset: Annotated[str | None, typer.Option(help="Dataset tag for imported actions (stdd-askg: "
+                                                     "default from the file name).")] = None,
+) -> None:
+    """Import a graph file. The whole file is validated before anything is written."""
+    with _open() as store:
+        summary = import_graph(store, path, fmt, dataset)
+        description = store.description
+    for warning in summary.warnings:
+        console.print(f"[yellow]warning[/]: {warning}", markup=True)
+    console.print(f"imported {summary.actions} actions from {path} into {description}", markup=False)
+
+
+@app.command("export")
+def export_command(
+    out: Annotated[Path, typer.Option("--out", help="Output file (written atomically).")],
+    fmt: Annotated[ExportFormat, typer.Option("--format", help="json (re-importable) or graphml.")] = ExportFormat.json,
+) -> None:
+    """Export the whole graph, actions sorted by id: the same graph gives the same file on any store."""
+    with _open() as store:
+        count = export_graph(store, out, fmt)
+    console.print(f"exported {count} actions to {out}", markup=False)
+
+
+@app.command("stats")
+def stats_command(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Node counts by label and relationship counts by type."""
+    with _open() as store:
+        stats = store.stats()
+        description = store.description
+    if as_json:
+        typer.echo(json.dumps({"store": description, **stats.model_dump()}, indent=2))
+        return
+    table = Table(title=f"ASKG in {description}")
+    table.add_column("kind")
+    table.add_column("name")
+    table.add_column("count", justify="right")
+    for label, count in stats.nodes.items():
+        table.add_row("node", label, str(count))
+    for rel, count in stats.relationships.items():
+        table.add_row("relationship", rel, str(count))
+    console.print(table)
+
+
+@app.command("show")
+def show_command(
+    name: Annotated[str, typer.Argument(help="Action class name (any spelling).")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the action record as JSON.")] = False,
+) -> None:
+    """Show one action's subgraph as a tree."""
+    with _open() as store:
+        record = store.get_action(name)
+        description = store.description
+    if record is None:
+        raise InputError(f"action {name!r} is not in {description}")
+    if as_json:
+        typer.echo(record.model_dump_json(indent=2))
+        return
+    console.print(action_tree(record))
+
+
+def action_tree(record: ActionRecord) -> Tree:
+    prov = record.provenance
+    origin = ", ".join(f"{k}={v}" for k, v in prov.model_dump().items() if v not in (None, False))
+    tree = Tree(f"[bold]{record.name}[/]  [dim]({origin})[/]")
+    if record.aliases or record.datasets:
+        tree.add(f"aliases: {', '.join(record.aliases) or '-'}; datasets: {', '.join(record.datasets) or '-'}")
+    objects = tree.add("[cyan]USES[/]")
+    for use in record.objects:
+        objects.add(f"{use.predicate} → {use.name}")
+    scenes = tree.add("[cyan]IN_SCENE[/]")
+    for scene in record.scenes:
+        scenes.add(scene)
+    relations = tree.add("[cyan]RELATES[/]")
+    for rel in record.object_relations:
+        relations.add(f"{rel.subject} –{rel.predicate}→ {rel.object}")
+    phases = tree.add("[cyan]HAS_PHASE[/] (in order, NEXT between)")
+    for order, phase in enumerate(record.phases, start=1):
+        node = phases.add(f"{order}. {phase.text}")
+        for motion in phase.motions:
+            node.add(f"MOVES {motion.body_part}: {motion.motion}")
+        if phase.handles:
+            node.add(f"HANDLES {', '.join(phase.handles)}")
+    return tree
+
+
+def main() -> None:
+    run_app(app)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,176 @@
+"""One contract, two stores: every test runs on the embedded store and on a real Neo4j server."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from askg.schema import ActionRecord, Decomposition, Provenance
+from askg.store import cypher
+from askg.store.base import GraphStore
+from askg.store.embedded import EmbeddedStore
+from askg.store.journal import GraphJournal
+
+STORES = ["embedded", pytest.param("neo4j", marks=pytest.mark.neo4j)]
+
+
+def make_record(name: str, *, objects: list[str] | None = None, phases: int = 3, scene: str = "gym",
+                body_parts: tuple[str, ...] = ("hands", "legs"), source: str = "seed") -> ActionRecord:
+    objects = objects if objects is not None else ["barbell", "weight plates"]
+    decomposition = Decomposition.model_validate({
+        "objects": [{"name": o, "predicate": "lifts" if i == 0 else "uses"} for i, o in enumerate(objects)],
+        "scenes": [scene],
+        "object_relations": [{"subject": objects[-1], "predicate": "loaded on", "object": objects[0]}]
+        if len(objects) > 1 else [],
+        "phases": [
+            {
+                "text": f"{name} step {i} with the {objects[0]}",
+                "motions": [{"body_part": b, "motion": f"move {b} in step {i}"} for b in body_parts],
+                "handles": objects[:1],
+            }
+            for i in range(phases)
+        ],
+    })
+    return ActionRecord.create(name, decomposition, Provenance(source=source, seed_version="t1"),  # type: ignore[arg-type]
+                               datasets=["test"])
+
+
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[GraphStore]:
+    if request.param == "embedded":
+        graph: GraphStore = EmbeddedStore(tmp_path / "graph.json")
+    else:
+        env = request.getfixturevalue("neo4j_env")
+        from askg.store.neo4j_store import Neo4jStore
+
+        graph = Neo4jStore(env["NEO4J_URI"], env["NEO4J_USER"], env["NEO4J_PASSWORD"])
+    graph.ensure_schema()
+    yield graph
+    graph.close()
+
+
+def reopen(store: GraphStore) -> GraphStore:
+    """The same store seen by a new process (the embedded store re-reads its file)."""
+    if isinstance(store, EmbeddedStore):
+        store.close()
+        return EmbeddedStore(store.path)
+    return store
+
+
+def test_round_trip_returns_the_record_written(store: GraphStore) -> None:
+    record = make_record("Clean and Jerk")
+    store.put_actions([record])
+    again = reopen(store)
+    assert again.get_actions() == [record]
+    assert again.get_action("clean_and_jerk") == record
+    assert record.aliases == ["Clean and Jerk"]
+
+
+def test_schema_and_writes_are_idempotent(store: GraphStore) -> None:
+    records = [make_record("snatch weight lifting"), make_record("deadlifting", objects=["barbell", "chalk"])]
+    store.ensure_schema()
+    store.put_actions(records)
+    first = store.stats()
+    store.ensure_schema()
+    store.put_actions(records)
+    assert store.stats() == first
+    assert first.nodes["Action"] == 2
+    assert first.nodes["Object"] == 3  # barbell is shared, not duplicated
+    assert first.relationships["NEXT"] == 4
+    assert first.relationships["MOVES"] == 12
+
+
+def test_replacing_an_action_drops_its_old_subgraph_but_keeps_shared_concepts(store: GraphStore) -> None:
+    store.put_actions([make_record("a", objects=["barbell", "kettlebell"]), make_record("b", objects=["barbell"])])
+    replacement = make_record("a", objects=["rope", "harness"], phases=4, body_parts=("arms", "feet"))
+    store.put_actions([replacement])
+    assert store.get_action("a") == replacement
+    stats = store.stats()
+    # kettlebell orphaned and gone; barbell still used by b; rope and harness new
+    assert stats.nodes["Object"] == 3
+    assert stats.nodes["Phase"] == 4 + 3
+    assert stats.nodes["BodyPart"] == 4  # b keeps hands and legs
+    assert stats.relationships["RELATES"] == 1
+
+
+def test_delete_actions(store: GraphStore) -> None:
+    store.put_actions([make_record("a"), make_record("b", objects=["rope", "harness"])])
+    assert store.delete_actions(["a", "missing"]) == 1
+    assert store.action_ids() == ["b"]
+    stats = store.stats()
+    assert stats.nodes["Object"] == 2 and stats.nodes["Phase"] == 3 and stats.relationships["USES"] == 2
+
+
+HOSTILE_NAMES = [
+    'quote "double" and \'single\'',
+    "brace {id: 1}) DETACH DELETE (n",
+    "back`tick` MATCH (n) DETACH DELETE n //",
+    "slash // comment /* block */",
+    "MERGE CREATE DELETE RETURN",
+    "ﾃｽﾄ ü é 跳舞 💃",
+]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+def test_hostile_names_are_stored_verbatim_and_cannot_alter_queries(store: GraphStore, name: str) -> None:
+    bystander = make_record("bystander")
+    store.put_actions([bystander])
+    record = make_record(name, objects=[name + " object", "rope"])
+    store.put_actions([record])
+    got = store.get_action(name)
+    assert got == record
+    assert got is not None and name.strip() in got.aliases + [got.name]
+    assert store.get_action("bystander") == bystander
+    assert store.stats().nodes["Action"] == 2
+
+
+FaultInjector = Callable[[pytest.MonkeyPatch], None]
+
+
+def inject_fault(store: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make the next action write fail after part of it has been written."""
+    if isinstance(store, EmbeddedStore):
+        original = GraphJournal.add_edge
+        calls = {"n": 0}
+
+        def failing_add_edge(self: GraphJournal, *args: object, **kwargs: object) -> None:
+            calls["n"] += 1
+            if calls["n"] == 6:
+                raise KeyboardInterrupt("interrupted mid-write")
+            original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(GraphJournal, "add_edge", failing_add_edge)
+    else:
+        writes = list(cypher.BATCHED_WRITES)
+        # a real server-side failure after USES, IN_SCENE, RELATES and the phases were written
+        writes.insert(4, ("UNWIND $rows AS row RETURN 1 / 0 AS boom", "phases"))
+        monkeypatch.setattr(cypher, "BATCHED_WRITES", writes)
+
+
+def test_interrupted_write_leaves_no_partial_action(store: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    done = make_record("done")
+    store.put_actions([done])
+    before = store.stats()
+    inject_fault(store, monkeypatch)
+    with pytest.raises(BaseException):  # noqa: B017 - KeyboardInterrupt or the server's error
+        store.put_actions([make_record("half", objects=["rope", "harness"])])
+    monkeypatch.undo()
+    again = reopen(store)
+    assert again.action_ids() == ["done"]
+    assert again.stats() == before
+    assert again.get_action("done") == done
+
+
+def test_interrupted_replacement_keeps_the_old_action(store: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    old = make_record("a", objects=["barbell", "kettlebell"])
+    store.put_actions([old])
+    before = store.stats()
+    inject_fault(store, monkeypatch)
+    with pytest.raises(BaseException):  # noqa: B017
+        store.put_actions([make_record("a", objects=["rope", "harness"], phases=5)])
+    monkeypatch.undo()
+    again = reopen(store)
+    assert again.get_action("a") == old
+    assert again.stats() == before
