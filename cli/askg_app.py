@@ -15,6 +15,7 @@ from askg.errors import InputError
 from askg.schema import ActionRecord
 from askg.store import GraphStore, open_store
 from askg.transfer import ExportFormat, ImportFormat, export_graph, import_graph
+from cli import prompt_commands
 from cli.errors import run_app
 
 app = typer.Typer(
@@ -24,7 +25,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 
 StoreOption = Annotated[
     str | None,
@@ -143,6 +144,9 @@ def action_tree(record: ActionRecord) -> Tree:
         if phase.handles:
             node.add(f"HANDLES {', '.join(phase.handles)}")
     return tree
+
+
+prompt_commands.register(app, _open)
 
 
 def main() -> None:

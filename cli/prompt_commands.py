@@ -1,0 +1,67 @@
+"""`askg export-prompts`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from askg.prompts.document import json_schema_text, prompt_stats
+from askg.prompts.export import PromptFormat, build_export, select_class_names, write_export
+from askg.store.base import GraphStore
+
+
+def register(app: typer.Typer, open_store: Callable[[], GraphStore]) -> None:
+    console = Console(highlight=False, soft_wrap=True)
+
+    @app.command("export-prompts")
+    def export_prompts_command(
+        out: Annotated[Path | None, typer.Option("--out", help="Output file (written atomically).")] = None,
+        classes: Annotated[Path | None, typer.Option("--classes", help="Class list (txt or JSON index map): "
+                                                     "these classes, in this order.")] = None,
+        dataset: Annotated[str | None, typer.Option("--dataset", help="A shipped class list: k400, k600, "
+                                                    "k600_novel, k600_split1..3, ucf101, hmdb51.")] = None,
+        fmt: Annotated[PromptFormat, typer.Option("--format", help="json (for `stdd`) or stdd-xprompt "
+                                                  "(official classes_xprompt_*.yml shape).")] = PromptFormat.json,
+        allow_missing: Annotated[bool, typer.Option("--allow-missing", help="Write label-only entries for "
+                                                    "classes not in the graph instead of failing.")] = False,
+        stats: Annotated[bool, typer.Option("--stats", help="Print prompts per class (min/median/max).")] = False,
+        as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+        schema: Annotated[bool, typer.Option("--schema", help="Print the JSON Schema of the prompts file and exit.")]
+        = False,
+    ) -> None:
+        """Compile spatial and temporal prompts from the graph: same graph, byte-identical file."""
+        if schema:
+            typer.echo(json_schema_text(), nl=False)
+            return
+        if out is None:
+            raise typer.BadParameter("--out is required", param_hint="--out")
+        names = select_class_names(classes, dataset)
+        with open_store() as store:
+            export = build_export(store, names, allow_missing=allow_missing)
+        write_export(export, out, fmt)
+        kinds = prompt_stats(export.document)
+        summary = {
+            "out": str(out), "format": fmt.value, "classes": len(export.document.classes),
+            "missing": export.missing, "template_version": export.document.template_version,
+            "graph_hash": export.document.graph_hash, "prompts_per_class": {k: v.model_dump() for k, v in kinds.items()},
+        }
+        if as_json:
+            typer.echo(json.dumps(summary, indent=2))
+            return
+        console.print(f"wrote {summary['classes']} classes to {out} ({fmt.value}, {summary['template_version']})")
+        if export.missing:
+            console.print(f"[yellow]{len(export.missing)} classes not in the graph, label-only:[/] "
+                          + ", ".join(export.missing))
+        if stats:
+            table = Table(title="prompts per class")
+            for column in ("kind", "min", "median", "max"):
+                table.add_column(column, justify="right" if column != "kind" else "left")
+            for kind, value in kinds.items():
+                table.add_row(kind, str(value.min), f"{value.median:g}", str(value.max))
+            console.print(table)
