@@ -68,3 +68,44 @@ class CoverageReport:
     @property
     def ok(self) -> bool:
         return not self.missing and not self.failing
+
+
+def coverage_reports(seeds_dir: Path) -> list[CoverageReport]:
+    """One report per shipped class list in `graph_seeds/classes/` (seeded, missing, failing)."""
+    from askg.class_lists import read_class_list
+    from askg.seeds import load_seeds
+
+    seeds = load_seeds(seeds_dir)
+    vocabulary = body_part_vocabulary(seeds_dir)
+    reports = []
+    for path in sorted((seeds_dir / "classes").glob("*.txt")):
+        class_list = read_class_list(path)
+        report = CoverageReport(dataset=path.stem, classes=len(class_list.entries))
+        for entry in class_list.entries:
+            seed = seeds.get(entry.key)
+            if seed is None:
+                report.missing.append(entry.name)
+                continue
+            report.seeded += 1
+            problems = seed_problems(entry.name, seed.decomposition, vocabulary)
+            if problems:
+                report.failing[entry.name] = problems
+        reports.append(report)
+    return reports
+
+
+def concept_counts(seeds_dir: Path) -> dict[str, int]:
+    """Distinct concepts over all seeds, by label."""
+    from askg.seeds import load_seeds
+
+    objects: set[str] = set()
+    scenes: set[str] = set()
+    body_parts: set[str] = set()
+    for seed in load_seeds(seeds_dir).values():
+        d = seed.decomposition
+        objects.update(o.name for o in d.objects)
+        objects.update(x for r in d.object_relations for x in (r.subject, r.object))
+        objects.update(h for p in d.phases for h in p.handles)
+        scenes.update(d.scenes)
+        body_parts.update(m.body_part for p in d.phases for m in p.motions)
+    return {"Object": len(objects), "Scene": len(scenes), "BodyPart": len(body_parts)}

@@ -16,6 +16,7 @@ from askg.schema import ActionRecord
 from askg.store import GraphStore, open_store
 from askg.transfer import ExportFormat, ImportFormat, export_graph, import_graph
 from cli import prompt_commands
+from cli.seed_commands import seeds_app
 from cli.errors import run_app
 
 app = typer.Typer(
@@ -147,6 +148,7 @@ def action_tree(record: ActionRecord) -> Tree:
 
 
 prompt_commands.register(app, _open)
+app.add_typer(seeds_app, name="seeds")
 
 
 def main() -> None:
