@@ -39,13 +39,13 @@ class SeedAction(BaseModel):
 
     def to_decomposition(self) -> Decomposition:
         return Decomposition(
-            objects=self.objects,  # type: ignore[arg-type]  # strings are coerced by ObjectUse
+            objects=self.objects,  # strings and {name, predicate} maps, validated by ObjectUse
             scenes=self.scenes,
             object_relations=[ObjectRelation(subject=s, predicate=p, object=o) for s, p, o in self.relations],
             phases=[
                 PhaseSpec(
                     text=phase.text,
-                    motions=[{"body_part": b, "motion": m} for b, m in phase.motions.items()],  # type: ignore[misc]
+                    motions=[{"body_part": b, "motion": m} for b, m in phase.motions.items()],
                     handles=phase.handles,
                 )
                 for phase in self.phases

@@ -15,9 +15,9 @@ from askg.errors import InputError
 from askg.schema import ActionRecord
 from askg.store import GraphStore, open_store
 from askg.transfer import ExportFormat, ImportFormat, export_graph, import_graph
-from cli import prompt_commands
-from cli.seed_commands import seeds_app
+from cli import build_commands, prompt_commands
 from cli.errors import run_app
+from cli.seed_commands import seeds_app
 
 app = typer.Typer(
     name="askg",
@@ -149,6 +149,8 @@ def action_tree(record: ActionRecord) -> Tree:
 
 prompt_commands.register(app, _open)
 app.add_typer(seeds_app, name="seeds")
+
+build_commands.register(app)
 
 
 def main() -> None:

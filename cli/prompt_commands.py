@@ -49,7 +49,8 @@ def register(app: typer.Typer, open_store: Callable[[], GraphStore]) -> None:
         summary = {
             "out": str(out), "format": fmt.value, "classes": len(export.document.classes),
             "missing": export.missing, "template_version": export.document.template_version,
-            "graph_hash": export.document.graph_hash, "prompts_per_class": {k: v.model_dump() for k, v in kinds.items()},
+            "graph_hash": export.document.graph_hash,
+            "prompts_per_class": {k: v.model_dump() for k, v in kinds.items()},
         }
         if as_json:
             typer.echo(json.dumps(summary, indent=2))

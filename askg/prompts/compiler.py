@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 
 import yaml
@@ -100,7 +101,7 @@ def compile_prompts(record: ActionRecord, templates: Templates, action: str | No
     temporal: list[str] = []
     if texts:
         temporal.append(tp.first.format(action=action, phase=texts[0]))
-        temporal += [tp.pair.format(action=action, first=a, then=b) for a, b in zip(texts, texts[1:], strict=False)]
+        temporal += [tp.pair.format(action=action, first=a, then=b) for a, b in pairwise(texts)]
         if len(texts) > 1:
             temporal.append(tp.last.format(action=action, phase=texts[-1]))
     for phase in record.phases:
@@ -122,7 +123,7 @@ def compile_xprompt(record: ActionRecord, templates: Templates) -> dict[str, lis
     xp = templates.xprompt
     texts = [phase.text for phase in record.phases]
     aa = [xp.first.format(phase=texts[0])] if texts else []
-    aa += [xp.pair.format(first=a, then=b) for a, b in zip(texts, texts[1:], strict=False)]
+    aa += [xp.pair.format(first=a, then=b) for a, b in pairwise(texts)]
     return {
         "xprompt_oo": [
             xp.oo.format(subject=strip_article(rel.subject),

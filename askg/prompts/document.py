@@ -35,7 +35,7 @@ class ClassPrompts(BaseModel):
 class PromptsDocument(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    format: Literal["stdd-prompts"] = PROMPTS_FORMAT
+    format: Literal["stdd-prompts"] = "stdd-prompts"
     version: int = PROMPTS_FORMAT_VERSION
     template_version: str
     graph_hash: str

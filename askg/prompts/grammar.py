@@ -12,7 +12,7 @@ PREPOSITIONS = frozenset({
     "on", "in", "under", "over", "near", "next", "inside", "with", "at", "beside", "above", "below", "against",
     "across", "along", "around", "behind", "between", "into", "onto", "through", "toward", "towards", "part",
     "full", "from", "by", "for", "of", "like", "beneath", "underneath", "within", "outside", "atop", "upon",
-    "off", "out", "up", "down", "close", "part", "inside", "facing", "opposite", "ready", "tied", "free",
+    "off", "out", "up", "down", "close", "facing", "opposite", "ready", "tied", "free",
 })
 IRREGULAR_PARTICIPLES = frozenset({
     "held", "worn", "made", "built", "hung", "laid", "set", "put", "cut", "spread", "split", "stuck", "shot",

@@ -15,7 +15,7 @@ import networkx as nx
 class GraphJournal:
     def __init__(self, graph: nx.MultiDiGraph) -> None:
         self.graph = graph
-        self._undo: list[Callable[[], None]] = []
+        self._undo: list[Callable[[], object]] = []
 
     def set_node(self, key: str, attrs: dict[str, Any], *, replace: bool) -> None:
         """Create the node, or update (replace=False) / overwrite (replace=True) its attributes."""
@@ -62,7 +62,7 @@ class GraphJournal:
         graph.remove_node(key)
         self._undo.append(lambda: graph.add_node(key, **attrs))
 
-    def record(self, undo: Callable[[], None]) -> None:
+    def record(self, undo: Callable[[], object]) -> None:
         """Register the inverse of a change made outside the graph (e.g. an index)."""
         self._undo.append(undo)
 

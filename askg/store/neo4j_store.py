@@ -16,7 +16,7 @@ from askg.store.base import GraphStats, GraphStore
 from askg.store.rows import ActionRows, record_from_rows, record_to_rows
 
 CONNECT_TIMEOUT_S = 8.0
-READ_BATCH = 200
+READ_BATCH = 1000  # 600 K600 actions in one query
 
 
 class Neo4jStore(GraphStore):
@@ -96,6 +96,21 @@ class Neo4jStore(GraphStore):
             nodes = {r["label"]: r["count"] for r in session.execute_read(_fetch, cypher.NODE_COUNTS, {})}
             rels = {r["type"]: r["count"] for r in session.execute_read(_fetch, cypher.REL_COUNTS, {})}
         return GraphStats.from_counts(nodes, rels)
+
+    def set_concept_merges(self, label: str, canonical_id: str, merged_names: Iterable[str]) -> bool:
+        if label not in cypher.SET_CONCEPT_MERGES:
+            raise ValueError(f"not a concept label: {label!r}")
+        params = {"id": canonical_id, "names": sorted(set(merged_names))}
+        with self._session() as session:
+            rows = session.execute_write(_fetch, cypher.SET_CONCEPT_MERGES[label], params)
+        return bool(rows and rows[0]["found"])
+
+    def concept_merges(self, label: str) -> dict[str, list[str]]:
+        if label not in cypher.CONCEPT_MERGES:
+            raise ValueError(f"not a concept label: {label!r}")
+        with self._session() as session:
+            rows = session.execute_read(_fetch, cypher.CONCEPT_MERGES[label], {})
+        return {r["id"]: sorted(r["merged"]) for r in rows}
 
 
 def replace_subgraph_prelude(tx: ManagedTransaction, action_id: str) -> list[str]:

@@ -8,6 +8,7 @@ record read back from either store equals the one written (orders are stored on 
 
 from __future__ import annotations
 
+from itertools import pairwise
 from typing import Any
 
 from pydantic import BaseModel
@@ -71,7 +72,7 @@ def record_to_rows(record: ActionRecord) -> ActionRows:
             {"id": pid, "text": phase.text, "order": i}
             for i, (pid, phase) in enumerate(zip(phase_ids, record.phases, strict=True))
         ],
-        next=[{"src": a, "dst": b} for a, b in zip(phase_ids, phase_ids[1:], strict=False)],
+        next=[{"src": a, "dst": b} for a, b in pairwise(phase_ids)],
         moves=[
             {
                 "phase": pid,
@@ -95,7 +96,9 @@ def _ordered(rows: list[Row]) -> list[Row]:
     return sorted(rows, key=lambda r: (r.get("order") is None, r.get("order") or 0, str(r)))
 
 
-def record_from_rows(props: Row, uses: list[Row], scenes: list[Row], relates: list[Row], phases: list[Row]) -> ActionRecord:
+def record_from_rows(
+    props: Row, uses: list[Row], scenes: list[Row], relates: list[Row], phases: list[Row]
+) -> ActionRecord:
     """Rebuild a record from what a store read. `phases` rows carry `text`, `order`, and their own
     `motions` (`body_part`, `motion`, `order`) and `handles` (`name`, `order`) lists."""
     provenance = Provenance(**{k: props[k] for k in PROVENANCE_KEYS if props.get(k) is not None})

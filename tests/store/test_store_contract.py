@@ -121,7 +121,7 @@ def test_hostile_names_are_stored_verbatim_and_cannot_alter_queries(store: Graph
     store.put_actions([record])
     got = store.get_action(name)
     assert got == record
-    assert got is not None and name.strip() in got.aliases + [got.name]
+    assert got is not None and name.strip() in [*got.aliases, got.name]
     assert store.get_action("bystander") == bystander
     assert store.stats().nodes["Action"] == 2
 

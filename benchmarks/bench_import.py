@@ -1,0 +1,82 @@
+"""Import of the official K400 ASKG into Neo4j: batched `UNWIND … MERGE` (one transaction per action)
+vs. one statement per triple (same Cypher, one row per statement, same transactions), interleaved.
+
+    NEO4J_URI=bolt://127.0.0.1:7687 NEO4J_PASSWORD=… python benchmarks/bench_import.py [ASKG_YAML] [--rounds N]
+
+Clears the database between runs: point it at a scratch server (scripts/neo4j-local start).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from neo4j import ManagedTransaction
+
+from askg.formats.stdd_askg import read_stdd_askg
+from askg.schema import ActionRecord
+from askg.store import cypher
+from askg.store.embedded import EmbeddedStore
+from askg.store.neo4j_store import Neo4jStore, replace_subgraph_prelude
+from askg.store.rows import ActionRows, record_to_rows
+from benchmarks.timing import interleaved, table
+
+DEFAULT_SOURCE = Path(__file__).resolve().parents[2] / "shared/data/reference/stdd_askg/classes_ASKG_k400.yml"
+
+
+def write_action_per_row(tx: ManagedTransaction, rows: ActionRows) -> None:
+    """The unbatched baseline: every triple is its own statement (one round trip each)."""
+    replace_subgraph_prelude(tx, rows.id)
+    tx.run(cypher.MERGE_ACTION, id=rows.id, props=rows.props).consume()
+    for statement, field in cypher.BATCHED_WRITES:
+        for row in getattr(rows, field):
+            tx.run(statement, id=rows.id, rows=[row]).consume()
+
+
+def import_per_row(store: Neo4jStore, records: list[ActionRecord]) -> None:
+    with store.driver.session() as session:
+        for record in records:
+            session.execute_write(write_action_per_row, record_to_rows(record))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("source", nargs="?", type=Path, default=DEFAULT_SOURCE)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    records = read_stdd_askg(args.source).records
+    triples = sum(len(record_to_rows(r).uses) + len(record_to_rows(r).relates) + len(r.phases) for r in records)
+    store = Neo4jStore(os.environ.get("NEO4J_URI", "bolt://127.0.0.1:7687"), os.environ.get("NEO4J_USER", "neo4j"),
+                       os.environ.get("NEO4J_PASSWORD", "stdd-local-dev"))
+    store.ensure_schema()
+
+    def clear(_: str) -> None:
+        store.driver.execute_query("MATCH (n) DETACH DELETE n")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        times = interleaved(
+            {
+                "neo4j batched (UNWIND, 1 tx/action)": lambda: store.put_actions(records),
+                "neo4j one statement per triple": lambda: import_per_row(store, records),
+                "embedded store (networkx + JSON)": lambda: EmbeddedStore(Path(tmp) / "g.json").put_actions(records),
+            },
+            rounds=args.rounds,
+            setup=lambda name: (clear(name), (Path(tmp) / "g.json").unlink(missing_ok=True)),
+        )
+    stats = store.stats()
+    store.close()
+    print(f"K400 reference ASKG: {len(records)} actions, ~{triples} object/relation/phase rows; "
+          f"{sum(stats.nodes.values())} nodes, {sum(stats.relationships.values())} relationships; "
+          f"{args.rounds} interleaved rounds", file=sys.stderr)
+    print(table(times, baseline="neo4j batched (UNWIND, 1 tx/action)"))
+    batched = statistics.median(times["neo4j batched (UNWIND, 1 tx/action)"])
+    per_row = statistics.median(times["neo4j one statement per triple"])
+    print(f"\nbatched import: {batched:.2f} s; per-triple / batched = {per_row / batched:.2f}x")
+
+
+if __name__ == "__main__":
+    main()
