@@ -1,0 +1,35 @@
+"""STDD model side: STCA video CLIP, prompt text features, scoring, losses and weight averaging."""
+
+from model.factory import FrameTransforms, create_stdd, register_model_configs
+from model.losses import FrameDistillation, LossConfig, LossTerms, StddObjective
+from model.pretrained_loading import PretrainedWeightsError
+from model.prompts_file import ClassPrompts, PromptKind, PromptsFile, PromptsFileError, load_prompts_file
+from model.scoring import class_scores
+from model.stca_config import StcaConfig
+from model.text_features import ClassTextFeatures, prompt_text_features
+from model.video_clip import StddVideoClip
+from model.weight_averaging import RunningWeightAverage, average_checkpoints, average_state_dicts
+
+__all__ = [
+    "ClassPrompts",
+    "ClassTextFeatures",
+    "FrameDistillation",
+    "FrameTransforms",
+    "LossConfig",
+    "LossTerms",
+    "PretrainedWeightsError",
+    "PromptKind",
+    "PromptsFile",
+    "PromptsFileError",
+    "RunningWeightAverage",
+    "StcaConfig",
+    "StddObjective",
+    "StddVideoClip",
+    "average_checkpoints",
+    "average_state_dicts",
+    "class_scores",
+    "create_stdd",
+    "load_prompts_file",
+    "prompt_text_features",
+    "register_model_configs",
+]
