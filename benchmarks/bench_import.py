@@ -1,5 +1,6 @@
-"""Import of the official K400 ASKG into Neo4j: batched `UNWIND … MERGE` (one transaction per action)
-vs. one statement per triple (same Cypher, one row per statement, same transactions), interleaved.
+"""Import of the official K400 ASKG into Neo4j: batched `UNWIND … MERGE` (one transaction and one
+statement per action) vs. one statement per triple (same Cypher, one row per statement, one
+transaction per action), interleaved; the embedded store alongside.
 
     NEO4J_URI=bolt://127.0.0.1:7687 NEO4J_PASSWORD=… python benchmarks/bench_import.py [ASKG_YAML] [--rounds N]
 
@@ -67,6 +68,8 @@ def main() -> None:
             rounds=args.rounds,
             setup=lambda name: (clear(name), (Path(tmp) / "g.json").unlink(missing_ok=True)),
         )
+    clear("final")
+    store.put_actions(records)
     stats = store.stats()
     store.close()
     print(f"K400 reference ASKG: {len(records)} actions, ~{triples} object/relation/phase rows; "

@@ -9,8 +9,14 @@ from collections.abc import Callable
 
 
 def interleaved(variants: dict[str, Callable[[], object]], rounds: int,
-                setup: Callable[[str], None] | None = None) -> dict[str, list[float]]:
+                setup: Callable[[str], None] | None = None, warmup: int = 1) -> dict[str, list[float]]:
+    """`warmup` untimed rounds first (JIT, query-plan caches, file caches), then `rounds` timed ones."""
     times: dict[str, list[float]] = {name: [] for name in variants}
+    for _ in range(warmup):
+        for name, run in variants.items():
+            if setup is not None:
+                setup(name)
+            run()
     for _ in range(rounds):
         for name, run in variants.items():
             if setup is not None:

@@ -15,7 +15,7 @@ from askg.errors import InputError
 from askg.schema import ActionRecord
 from askg.store import GraphStore, open_store
 from askg.transfer import ExportFormat, ImportFormat, export_graph, import_graph
-from cli import build_commands, prompt_commands
+from cli import browse_commands, build_commands, prompt_commands
 from cli.errors import run_app
 from cli.seed_commands import seeds_app
 
@@ -148,6 +148,7 @@ def action_tree(record: ActionRecord) -> Tree:
 
 
 prompt_commands.register(app, _open)
+browse_commands.register(app, _open, lambda: state.store_location)
 app.add_typer(seeds_app, name="seeds")
 
 build_commands.register(app)

@@ -45,7 +45,9 @@ def _read_classes(paths: list[Path], dataset: str | None) -> tuple[list[tuple[Cl
         duplicates.extend(f"{path.name}: {d}" for d in class_list.duplicates)
         for entry in class_list.entries:
             if entry.key in seen:
-                duplicates.append(f"{path.name}: {entry.name!r} (line {entry.line}) already in an earlier file")
+                duplicates.append(
+                    f"{path.name}: {entry.name!r} (line {entry.line}) already in an earlier file"
+                )
                 continue
             seen.add(entry.key)
             entries.append((entry, dataset or class_list.dataset))
@@ -53,43 +55,69 @@ def _read_classes(paths: list[Path], dataset: str | None) -> tuple[list[tuple[Cl
 
 
 def _llm_config(
-    settings: AskgSettings, base_url: str | None, model: str, timeout: float, retries: int, invalid: int,
-    backoff: float, backoff_max: float,
+    settings: AskgSettings,
+    base_url: str | None,
+    model: str,
+    timeout: float,
+    retries: int,
+    invalid: int,
+    backoff: float,
+    backoff_max: float,
 ) -> LLMConfig | None:
     """The LLM to ask, or None when neither a base URL nor an API key is configured."""
     url = base_url or settings.openai_base_url
     if url is None and settings.openai_api_key is None:
         return None
     return LLMConfig(
-        model=model, base_url=url, api_key=settings.openai_api_key, timeout_s=timeout, max_retries=retries,
-        max_invalid=invalid, backoff_base_s=backoff, backoff_max_s=backoff_max, prompt_version=PROMPT_VERSION,
+        model=model,
+        base_url=url,
+        api_key=settings.openai_api_key,
+        timeout_s=timeout,
+        max_retries=retries,
+        max_invalid=invalid,
+        backoff_base_s=backoff,
+        backoff_max_s=backoff_max,
+        prompt_version=PROMPT_VERSION,
         body_parts=body_part_vocabulary(default_seeds_dir()),
     )
 
 
 def build_command(
     ctx: typer.Context,
-    classes: Annotated[list[Path], typer.Option("--classes", help="Class list: .txt (one per line) or a JSON "
-                                                "index→class map. Repeatable.")],
+    classes: Annotated[
+        list[Path],
+        typer.Option(
+            "--classes", help="Class list: .txt (one per line) or a JSON index→class map. Repeatable."
+        ),
+    ],
     dataset: Annotated[str | None, typer.Option(help="Dataset tag (default: the class file's stem).")] = None,
-    rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild actions already in the store "
-                                          "(also curated ones).")] = False,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Rebuild actions already in the store (also curated ones).")
+    ] = False,
     no_seeds: Annotated[bool, typer.Option("--no-seeds", help="Ignore the curated seeds.")] = False,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Do not read cached answers (still writes).")]
-    = False,
-    llm_base_url: Annotated[str | None, typer.Option(help="OpenAI-compatible base URL (…/v1). "
-                                                     "Env: OPENAI_BASE_URL.", show_default=False)] = None,
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Do not read cached answers (still writes).")
+    ] = False,
+    llm_base_url: Annotated[
+        str | None,
+        typer.Option(help="OpenAI-compatible base URL (…/v1). Env: OPENAI_BASE_URL.", show_default=False),
+    ] = None,
     llm_model: Annotated[str, typer.Option(envvar="ASKG_LLM_MODEL", help="Model name.")] = DEFAULT_MODEL,
     llm_timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 60.0,
-    llm_retries: Annotated[int, typer.Option(help="Retries per request on 429/5xx/timeouts/connection "
-                                             "errors.")] = 6,
-    llm_invalid_retries: Annotated[int, typer.Option(help="Extra answers asked for after an invalid one.")] = 2,
+    llm_retries: Annotated[
+        int, typer.Option(help="Retries per request on 429/5xx/timeouts/connection errors.")
+    ] = 6,
+    llm_invalid_retries: Annotated[
+        int, typer.Option(help="Extra answers asked for after an invalid one.")
+    ] = 3,
     backoff_base: Annotated[float, typer.Option(help="First backoff ceiling in seconds (doubles).")] = 1.0,
     backoff_max: Annotated[float, typer.Option(help="Largest backoff in seconds.")] = 60.0,
-    concurrency: Annotated[int, typer.Option(min=1, max=256, help="LLM requests in flight.")]
-    = DEFAULT_CONCURRENCY,
-    cache_dir: Annotated[Path | None, typer.Option(help="Answer cache (default ~/.cache/askg/llm).",
-                                                   show_default=False)] = None,
+    concurrency: Annotated[
+        int, typer.Option(min=1, max=256, help="LLM requests in flight.")
+    ] = DEFAULT_CONCURRENCY,
+    cache_dir: Annotated[
+        Path | None, typer.Option(help="Answer cache (default ~/.cache/askg/llm).", show_default=False)
+    ] = None,
     dedup: Annotated[bool, typer.Option("--dedup", help="Merge near-duplicate concepts at the end.")] = False,
     dedup_threshold: Annotated[float, typer.Option(help="Cosine threshold for --dedup.")] = 0.9,
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON on stdout.")] = False,
@@ -98,8 +126,16 @@ def build_command(
     settings = AskgSettings()
     pairs, duplicates = _read_classes(classes, dataset)
     seeds: dict[str, Seed] = {} if no_seeds else load_seeds(default_seeds_dir())
-    config = _llm_config(settings, llm_base_url, llm_model, llm_timeout, llm_retries, llm_invalid_retries,
-                         backoff_base, backoff_max)
+    config = _llm_config(
+        settings,
+        llm_base_url,
+        llm_model,
+        llm_timeout,
+        llm_retries,
+        llm_invalid_retries,
+        backoff_base,
+        backoff_max,
+    )
     cache = ResponseCache(cache_dir or default_cache_dir())
     with open_store(_store_location(ctx)) as store, _progress(len(pairs), as_json) as progress:
         task = progress.add_task("building", total=len(pairs))
@@ -109,28 +145,43 @@ def build_command(
             if outcome.origin == "failed":
                 progress.console.print(f"failed: {outcome.class_name}: {outcome.reason}", markup=False)
 
-        options = BuildOptions(dataset=pairs[0][1], rebuild=rebuild, concurrency=concurrency,
-                               read_cache=not no_cache, model=llm_model, prompt_version=PROMPT_VERSION)
+        options = BuildOptions(
+            dataset=pairs[0][1],
+            rebuild=rebuild,
+            concurrency=concurrency,
+            read_cache=not no_cache,
+            model=llm_model,
+            prompt_version=PROMPT_VERSION,
+        )
         client = DecompositionClient(config) if config else None
         tags = {entry.key: tag for entry, tag in pairs}
         builder = Builder(store, seeds, cache, client, options, on_outcome=advance, dataset_tags=tags)
         summary = builder.build([entry for entry, _ in pairs], duplicates)
         if dedup:
-            _run_dedup(store, dedup_threshold, apply=True, as_json=as_json)
+            _run_dedup(
+                store, dedup_threshold, apply=True, as_json=False, out=err_console if as_json else console
+            )
     _report(summary, as_json)
     if summary.failed:
         missing = summary.missing_llm
         if missing and len(missing) == len(summary.failed):
-            raise InputError(f"no LLM configured (--llm-base-url / OPENAI_BASE_URL / OPENAI_API_KEY) and no "
-                             f"seed for {len(missing)} classes: {', '.join(missing)}")
+            raise InputError(
+                f"no LLM configured (--llm-base-url / OPENAI_BASE_URL / OPENAI_API_KEY) and no "
+                f"seed for {len(missing)} classes: {', '.join(missing)}"
+            )
         names = ", ".join(f.class_name for f in summary.failed)
         raise BuildFailedError(f"{len(summary.failed)} of {summary.classes} classes failed: {names}")
 
 
 def _progress(total: int, quiet: bool) -> Progress:
     return Progress(
-        TextColumn("[bold]askg build[/]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err_console, disable=quiet, transient=False,
+        TextColumn("[bold]askg build[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        disable=quiet,
+        transient=False,
     )
 
 
@@ -147,8 +198,11 @@ def _report(summary: BuildSummary, as_json: bool) -> None:
         table.add_row(origin, str(count))
     table.add_row("total", str(summary.classes))
     console.print(table)
-    console.print(f"LLM requests: {summary.llm_requests} (retries {summary.llm_retries}, invalid answers "
-                  f"{summary.llm_invalid_answers}); {summary.wall_s:.1f} s", markup=False)
+    console.print(
+        f"LLM requests: {summary.llm_requests} (retries {summary.llm_retries}, invalid answers "
+        f"{summary.llm_invalid_answers}); {summary.wall_s:.1f} s",
+        markup=False,
+    )
     for failed in summary.failed:
         console.print(f"failed: {failed.class_name}: {failed.reason}", markup=False)
 
@@ -156,8 +210,9 @@ def _report(summary: BuildSummary, as_json: bool) -> None:
 def dedup_command(
     ctx: typer.Context,
     threshold: Annotated[float, typer.Option(help="Cosine similarity at or above which names merge.")] = 0.9,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="List the proposed merges; change nothing.")]
-    = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List the proposed merges; change nothing.")
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
 ) -> None:
     """Merge near-duplicate Object / Scene / BodyPart names across actions (sentence embeddings)."""
@@ -165,7 +220,9 @@ def dedup_command(
         _run_dedup(store, threshold, apply=not dry_run, as_json=as_json)
 
 
-def _run_dedup(store: GraphStore, threshold: float, apply: bool, as_json: bool) -> None:
+def _run_dedup(
+    store: GraphStore, threshold: float, apply: bool, as_json: bool, out: Console = console
+) -> None:
     from askg.dedup import apply_dedup, plan_dedup
 
     records = store.get_actions()
@@ -180,10 +237,12 @@ def _run_dedup(store: GraphStore, threshold: float, apply: bool, as_json: bool) 
     for merge in plan.merges:
         merged = ", ".join(f"{n} ({s:.3f})" for n, s in merge.similarity.items())
         table.add_row(merge.label, merge.canonical, merged)
-    console.print(table)
-    counts = "; ".join(f"{k}: {plan.distinct_before[k]} → {plan.distinct_after[k]}" for k in plan.distinct_before)
+    out.print(table)
+    counts = "; ".join(
+        f"{k}: {plan.distinct_before[k]} → {plan.distinct_after[k]}" for k in plan.distinct_before
+    )
     verb = f"applied, {changed} actions rewritten" if apply else "dry run, nothing changed"
-    console.print(f"{len(plan.merges)} merges ({verb}); distinct concepts {counts}", markup=False)
+    out.print(f"{len(plan.merges)} merges ({verb}); distinct concepts {counts}", markup=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -60,6 +60,20 @@ class GraphStore(ABC):
     def close(self) -> None:
         """Release connections / persist pending changes."""
 
+    @abstractmethod
+    def set_concept_merges(self, label: str, canonical_id: str, merged_names: Iterable[str]) -> bool:
+        """Add `merged_names` to the `merged_from` list of concept node `label:canonical_id` (Object,
+        Scene or BodyPart; see askg.dedup); False when that node does not exist."""
+
+    @abstractmethod
+    def concept_merges(self, label: str) -> dict[str, list[str]]:
+        """`merged_from` of every concept node of `label` that has one, by node id."""
+
+    def set_curated(self, ids: Iterable[str], flag: bool) -> int:
+        """Set the `curated` flag of the actions `ids` and take their current content as the new
+        baseline (askg.store.curation); returns how many of them exist."""
+        raise NotImplementedError(f"{type(self).__name__} cannot set the curated flag")
+
     def get_action(self, name: str) -> ActionRecord | None:
         found = self.get_actions([normalise_name(name)])
         return found[0] if found else None

@@ -82,6 +82,33 @@ BATCHED_WRITES = [
     (CREATE_HANDLES, "handles"),
 ]
 
+
+
+def write_action_statement(writes: list[tuple[str, str]]) -> str:
+    """The whole replacement of one action as ONE statement (one round trip): remember the concepts
+    it linked to, drop its own subgraph, set its properties, run every batched write as a unit
+    subquery reading its rows from the parameter named after its field, then drop orphans."""
+    parts = [
+        "MERGE (a:Action {id: $id})",
+        "WITH a, COLLECT { MATCH (a)-[:USES|IN_SCENE]->(c) RETURN elementId(c) }",
+        "     + COLLECT { MATCH (a)-[:HAS_PHASE]->(:Phase)-[:MOVES|HANDLES]->(c) RETURN elementId(c) }",
+        "     + COLLECT { MATCH (c:Object)-[:RELATES {action: $id}]-(:Object) RETURN elementId(c) } AS touched",
+        "CALL (a) { MATCH (:Object)-[r:RELATES {action: $id}]->(:Object) DELETE r }",
+        "CALL (a) { MATCH (a)-[:HAS_PHASE]->(p:Phase) DETACH DELETE p }",
+        "CALL (a) { MATCH (a)-[r:USES|IN_SCENE]->() DELETE r }",
+        "SET a = $props",
+        "WITH a, touched",
+    ]
+    for statement, field in writes:
+        body = statement.strip().replace("$rows", f"${field}")
+        parts.append(f"CALL (a) {{\n{body}\n}}")
+    parts.append(
+        "CALL (touched) { UNWIND touched AS eid MATCH (c) WHERE elementId(c) = eid "
+        "AND (c:Object OR c:Scene OR c:BodyPart) AND NOT (c)--() DELETE c }"
+    )
+    return "\n".join(parts)
+
+
 # --- reads -------------------------------------------------------------------------------------
 
 ACTION_IDS = "MATCH (a:Action) RETURN a.id AS id ORDER BY id"
@@ -100,5 +127,32 @@ RETURN properties(a) AS props,
   }] AS phases
 ORDER BY a.id
 """
+
+# --- concept merges (askg dedup); one statement per concept label --------------------------------
+
+CONCEPT_LABELS = ("Object", "Scene", "BodyPart")
+SET_CONCEPT_MERGES = {
+    label: f"""
+MATCH (c:{label} {{id: $id}})
+SET c.merged_from = coalesce(c.merged_from, [])
+    + [n IN $names WHERE NOT n IN coalesce(c.merged_from, [])]
+RETURN count(c) AS found
+"""
+    for label in CONCEPT_LABELS
+}
+CONCEPT_MERGES = {
+    label: f"MATCH (c:{label}) WHERE c.merged_from IS NOT NULL RETURN c.id AS id, c.merged_from AS merged"
+    for label in CONCEPT_LABELS
+}
+
+# --- curation (askg curate; askg.store.curation) ------------------------------------------------
+
+SET_CURATED = """
+UNWIND $rows AS row
+MATCH (a:Action {id: row.id})
+SET a.curated = $flag, a.content_hash = row.hash
+RETURN count(a) AS updated
+"""
+
 NODE_COUNTS = "MATCH (n) UNWIND labels(n) AS label RETURN label, count(*) AS count"
 REL_COUNTS = "MATCH ()-[r]->() RETURN type(r) AS type, count(*) AS count"

@@ -18,6 +18,7 @@ from askg.atomic import atomic_write
 from askg.errors import InputError
 from askg.schema import ActionRecord
 from askg.store.base import GraphStats, GraphStore
+from askg.store.curation import CONTENT_HASH_KEY, content_hash
 from askg.store.journal import GraphJournal
 from askg.store.rows import ActionRows, Row, record_from_rows, record_to_rows
 
@@ -181,6 +182,34 @@ class EmbeddedStore(GraphStore):
         for row in rows.handles:
             journal.add_edge(node_key("Phase", row["phase"]), concept("Object", row), "HANDLES",
                              {"type": "HANDLES", "order": row["order"]})
+
+    def set_concept_merges(self, label: str, canonical_id: str, merged_names: Iterable[str]) -> bool:
+        if label not in CONCEPT_LABELS:
+            raise ValueError(f"not a concept label: {label!r}")
+        key = node_key(label, canonical_id)
+        if key not in self.graph:
+            return False
+        attrs = self.graph.nodes[key]
+        attrs["merged_from"] = sorted({*attrs.get("merged_from", []), *merged_names})
+        self._dirty = True
+        self.flush()
+        return True
+
+    def set_curated(self, ids: Iterable[str], flag: bool) -> int:
+        records = self.get_actions(ids)
+        for record in records:
+            attrs = self.graph.nodes[node_key("Action", record.id)]
+            attrs.update({"curated": flag, CONTENT_HASH_KEY: content_hash(record)})
+            self._dirty = True
+        self.flush()
+        return len(records)
+
+    def concept_merges(self, label: str) -> dict[str, list[str]]:
+        return {
+            attrs["id"]: list(attrs["merged_from"])
+            for _, attrs in self.graph.nodes(data=True)
+            if attrs["label"] == label and attrs.get("merged_from")
+        }
 
     # --- reads -------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from askg.errors import StoreUnavailableError
 from askg.schema import ActionRecord
 from askg.store import cypher
 from askg.store.base import GraphStats, GraphStore
+from askg.store.curation import content_hash
 from askg.store.rows import ActionRows, record_from_rows, record_to_rows
 
 CONNECT_TIMEOUT_S = 8.0
@@ -27,7 +28,11 @@ class Neo4jStore(GraphStore):
         auth = (user, password) if password is not None else None
         try:
             self.driver: Driver = GraphDatabase.driver(
-                uri, auth=auth, connection_timeout=CONNECT_TIMEOUT_S, connection_acquisition_timeout=CONNECT_TIMEOUT_S
+                uri,
+                auth=auth,
+                connection_timeout=CONNECT_TIMEOUT_S,
+                connection_acquisition_timeout=CONNECT_TIMEOUT_S,
+                notifications_min_severity="OFF",  # schema-less hints ("unknown label") are noise here
             )
             self.driver.verify_connectivity()
         except AuthError:
@@ -105,6 +110,14 @@ class Neo4jStore(GraphStore):
             rows = session.execute_write(_fetch, cypher.SET_CONCEPT_MERGES[label], params)
         return bool(rows and rows[0]["found"])
 
+    def set_curated(self, ids: Iterable[str], flag: bool) -> int:
+        rows = [{"id": r.id, "hash": content_hash(r)} for r in self.get_actions(ids)]
+        if not rows:
+            return 0
+        with self._session() as session:
+            found = session.execute_write(_fetch, cypher.SET_CURATED, {"rows": rows, "flag": flag})
+        return int(found[0]["updated"]) if found else 0
+
     def concept_merges(self, label: str) -> dict[str, list[str]]:
         if label not in cypher.CONCEPT_MERGES:
             raise ValueError(f"not a concept label: {label!r}")
@@ -124,15 +137,11 @@ def replace_subgraph_prelude(tx: ManagedTransaction, action_id: str) -> list[str
 
 
 def write_action(tx: ManagedTransaction, rows: ActionRows) -> None:
-    """One action, whole, inside the caller's transaction: replace, then batched UNWIND writes."""
-    touched = replace_subgraph_prelude(tx, rows.id)
-    tx.run(cypher.MERGE_ACTION, id=rows.id, props=rows.props).consume()
-    for statement, field in cypher.BATCHED_WRITES:
-        batch = getattr(rows, field)
-        if batch:
-            tx.run(statement, id=rows.id, rows=batch).consume()
-    if touched:
-        tx.run(cypher.DELETE_ORPHANS, touched=touched).consume()
+    """One action, whole, in one statement inside the caller's transaction (see
+    cypher.write_action_statement): replace its subgraph, then the batched UNWIND writes."""
+    statement = cypher.write_action_statement(cypher.BATCHED_WRITES)
+    params = {field: getattr(rows, field) for _, field in cypher.BATCHED_WRITES}
+    tx.run(statement, id=rows.id, props=rows.props, **params).consume()
 
 
 def _delete_action(tx: ManagedTransaction, action_id: str) -> int:

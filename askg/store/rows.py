@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from askg.schema import ActionRecord, Provenance, concept_id, phase_id
+from askg.store.curation import CONTENT_HASH_KEY, content_hash, mark_if_edited
 
 Row = dict[str, Any]
 
@@ -44,6 +45,7 @@ def action_props(record: ActionRecord) -> Row:
     for key, value in record.provenance.model_dump().items():
         if value is not None:
             props[key] = value
+    props[CONTENT_HASH_KEY] = content_hash(record)
     return props
 
 
@@ -102,7 +104,7 @@ def record_from_rows(
     """Rebuild a record from what a store read. `phases` rows carry `text`, `order`, and their own
     `motions` (`body_part`, `motion`, `order`) and `handles` (`name`, `order`) lists."""
     provenance = Provenance(**{k: props[k] for k in PROVENANCE_KEYS if props.get(k) is not None})
-    return ActionRecord(
+    record = ActionRecord(
         id=props["id"],
         name=props["name"],
         aliases=list(props.get("aliases") or []),
@@ -125,3 +127,4 @@ def record_from_rows(
             for p in _ordered(phases)
         ],
     )
+    return mark_if_edited(record, props.get(CONTENT_HASH_KEY))

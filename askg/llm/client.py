@@ -1,0 +1,154 @@
+"""Async client for one structured decomposition per class against any OpenAI-compatible server.
+
+The openai SDK's own retries are switched off (max_retries=0): this module owns the policy —
+exponential backoff with jitter on 429, 5xx, connection errors and timeouts, honouring Retry-After —
+and validates every answer itself, sending the validation error back to the model on a retry.
+The API key is handed to the SDK only; it is never logged or returned.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+
+import openai
+from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+
+from askg.llm.backoff import Backoff, parse_retry_after
+from askg.llm.prompts import PROMPT_VERSION, response_format, retry_prompt, system_prompt, user_prompt
+from askg.schema import Decomposition
+
+NO_KEY = "no-key"  # local OpenAI-compatible servers accept any key; the SDK insists on one
+
+
+class LLMConfig(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    model: str
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    timeout_s: float = 60.0
+    max_retries: int = 6  # transport-level retries per request (429, 5xx, connection, timeout)
+    max_invalid: int = 3  # extra answers asked for after an invalid one
+    backoff_base_s: float = 1.0
+    backoff_max_s: float = 60.0
+    prompt_version: str = PROMPT_VERSION
+    body_parts: tuple[str, ...] = ()
+
+
+class LLMFailure(Exception):
+    """The class could not be decomposed; the message is the one-line reason for the summary."""
+
+
+@dataclass
+class CallCounter:
+    requests: int = 0
+    retries: int = 0
+    invalid_answers: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+
+    def note(self, what: str) -> None:
+        self.by_status[what] = self.by_status.get(what, 0) + 1
+
+
+class DecompositionClient:
+    def __init__(self, config: LLMConfig) -> None:
+        self.config = config
+        key = config.api_key.get_secret_value() if config.api_key else NO_KEY
+        self._client = openai.AsyncOpenAI(
+            api_key=key, base_url=config.base_url, timeout=config.timeout_s, max_retries=0
+        )
+        self._backoff = Backoff(config.backoff_base_s, config.backoff_max_s)
+        self._system = system_prompt(config.body_parts)
+        self.calls = CallCounter()
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    async def decompose(self, class_name: str) -> Decomposition:
+        """A validated decomposition of `class_name`, or LLMFailure with the reason."""
+        messages: list[dict[str, str]] = [
+            {"role": "system", "content": self._system},
+            {"role": "user", "content": user_prompt(class_name)},
+        ]
+        last_error = ""
+        for _ in range(self.config.max_invalid + 1):
+            content = await self._complete(messages)
+            try:
+                return validate_answer(content)
+            except ValueError as exc:
+                self.calls.invalid_answers += 1
+                last_error = str(exc)
+                messages = [
+                    *messages,
+                    {"role": "assistant", "content": content},
+                    {"role": "user", "content": retry_prompt(last_error)},
+                ]
+        raise LLMFailure(f"invalid answer after {self.config.max_invalid + 1} attempts: {last_error}")
+
+    async def _complete(self, messages: list[dict[str, str]]) -> str:
+        """One chat completion with transport retries; returns the message content."""
+        attempt = 0
+        while True:
+            self.calls.requests += 1
+            try:
+                response = await self._client.chat.completions.create(  # type: ignore[call-overload]
+                    model=self.config.model,
+                    messages=messages,
+                    response_format=response_format(),
+                    temperature=0.2,
+                )
+                if not response.choices:
+                    raise ValueError("no choices in the response")
+                return response.choices[0].message.content or ""
+            except openai.APIStatusError as exc:
+                status = exc.status_code
+                self.calls.note(str(status))
+                if status != 429 and status < 500 and status != 408:
+                    raise LLMFailure(f"HTTP {status} from the LLM server: {_short(exc.message)}") from None
+                retry_after = parse_retry_after(exc.response.headers)
+                reason = f"HTTP {status}"
+            except openai.APITimeoutError:
+                self.calls.note("timeout")
+                retry_after, reason = None, f"timeout after {self.config.timeout_s:g} s"
+            except openai.APIConnectionError as exc:
+                self.calls.note("connection")
+                retry_after, reason = None, f"connection error ({_short(str(exc.__cause__ or exc))})"
+            except (ValueError, openai.APIResponseValidationError) as exc:
+                # a 200 whose body is not a chat completion: treat like a server fault
+                self.calls.note("bad-response")
+                retry_after, reason = None, f"malformed response ({_short(str(exc))})"
+            attempt += 1
+            if attempt > self.config.max_retries:
+                raise LLMFailure(f"gave up after {attempt} requests: {reason}")
+            self.calls.retries += 1
+            await asyncio.sleep(self._backoff.delay(attempt, retry_after))
+
+
+def validate_answer(content: str) -> Decomposition:
+    """Parse and validate one answer; ValueError with a short, model-readable reason when invalid."""
+    text = content.strip()
+    if text.startswith("```"):  # some servers wrap JSON in a fence despite response_format
+        text = text.strip("`").removeprefix("json").strip()
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    try:
+        decomposition = Decomposition.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(root)'}: {err['msg']}" for err in exc.errors()[:5]
+        )
+        raise ValueError(f"does not match the schema ({problems})") from None
+    if not decomposition.phases:
+        raise ValueError("does not match the schema (phases: at least one phase is required)")
+    if not decomposition.objects and not decomposition.scenes:
+        raise ValueError("does not match the schema (objects/scenes: give at least one object or scene)")
+    return decomposition
+
+
+def _short(text: str, limit: int = 160) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else "no detail"
+    return line if len(line) <= limit else line[: limit - 1] + "…"

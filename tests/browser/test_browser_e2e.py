@@ -1,0 +1,139 @@
+"""End to end: the local Neo4j's own Browser, in headless system Chromium, shows the askg style.
+
+Loads three seed actions, logs in through Browser's connect form, runs the "action with its phases"
+query and checks the rendered SVG: captions are names / phase texts (not ids) and node fills are
+the style's colours, applied by `browser.post_connect_cmd` alone. The screenshot is written to
+test-artifacts/browser/. Needs Debian's `chromium` and the `playwright` package (no browser
+download); skipped without them unless CI=true.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from askg.browser.queries import ACTION_PHASES
+from askg.browser.style import label_colours
+from askg.store.neo4j_store import Neo4jStore
+from tests.browser.conftest import seed_records
+from tests.conftest import in_ci
+
+pytestmark = [pytest.mark.neo4j, pytest.mark.browser]
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts" / "browser"
+CHROMIUM = os.environ.get("STDD_CHROMIUM", "/usr/bin/chromium")
+BROWSER_URL = os.environ.get("NEO4J_BROWSER_URL", "http://127.0.0.1:7474/browser/")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+TIMEOUT_MS = 60_000
+
+
+def _require(condition: bool, message: str) -> None:
+    if condition:
+        return
+    if in_ci():
+        pytest.fail(f"{message} (CI=true; install with scripts/install-system-deps and pip install -e '.[dev]')")
+    pytest.skip(message)
+
+
+def _sync_playwright() -> Any:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _require(False, "the `playwright` Python package is not installed")
+    return sync_playwright
+
+
+def _wait_for_frame(page: Any, command_start: str) -> None:
+    """Wait until a result frame for a command starting with `command_start` is shown."""
+    page.wait_for_function(
+        """start => [...document.querySelectorAll('[data-testid=frameCommand]')]
+                      .some(f => f.textContent.replace(/\\s+/g, ' ').includes(start))""",
+        arg=command_start, timeout=TIMEOUT_MS,
+    )
+
+
+def _run_in_editor(page: Any, text: str) -> None:
+    """Type `text` into Browser's main editor and run it; wait for its frame."""
+    page.locator("[data-testid=activeEditor] .monaco-editor").first.click()
+    page.keyboard.insert_text(text)
+    page.click("[data-testid=editor-Run]")
+    _wait_for_frame(page, text[:14])
+
+
+def _connect(page: Any, env: dict[str, str]) -> None:
+    page.goto(BROWSER_URL, wait_until="domcontentloaded")
+    page.wait_for_selector("[data-testid=connect]", timeout=TIMEOUT_MS)
+    scheme, _, address = env["NEO4J_URI"].partition("://")
+    page.select_option("[data-testid=bolt-scheme-select]", f"{scheme}://")
+    page.fill("#url-input", address)
+    page.fill("[data-testid=username]", env["NEO4J_USER"])
+    page.fill("[data-testid=password]", env["NEO4J_PASSWORD"])
+    page.click("[data-testid=connect]")
+    page.wait_for_selector("[data-testid=connect]", state="detached", timeout=TIMEOUT_MS)
+    # browser.post_connect_cmd applies the style on its own (nothing here runs :style); its frame
+    # appearing also means Browser has finished its post-connect frames and the editor is free.
+    _wait_for_frame(page, ":style {")
+    page.wait_for_timeout(1000)
+
+
+def _svg_nodes(page: Any) -> list[dict[str, Any]]:
+    return list(page.evaluate(
+        """() => [...document.querySelectorAll('svg g.node')].map(g => ({
+               fill: g.querySelector('circle.b-outline')?.getAttribute('fill'),
+               caption: [...g.querySelectorAll('text.caption')].map(t => t.textContent.trim()).join(' ')}))"""
+    ))
+
+
+def test_browser_shows_the_styled_action_phases_graph(neo4j_env: dict[str, str]) -> None:
+    _require(Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is not None,
+             f"no Chromium at {CHROMIUM} (Debian package `chromium`)")
+    sync_playwright = _sync_playwright()
+    records = seed_records()
+    with Neo4jStore(neo4j_env["NEO4J_URI"], neo4j_env["NEO4J_USER"], neo4j_env["NEO4J_PASSWORD"]) as store:
+        store.ensure_schema()
+        store.put_actions(records)
+    action = records[0]
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    screenshot = ARTIFACTS / "action-phases.png"
+
+    with tempfile.TemporaryDirectory(prefix="askg-chromium-") as profile, sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
+            viewport={"width": 1400, "height": 1000},
+        )
+        try:
+            page = context.new_page()
+            try:
+                _connect(page, neo4j_env)
+                for command in ACTION_PHASES.param_commands({"action": action.id}):
+                    _run_in_editor(page, command)
+                _run_in_editor(page, " ".join(ACTION_PHASES.cypher.split()))
+                page.wait_for_selector("svg g.node text.caption", timeout=TIMEOUT_MS)
+                page.wait_for_timeout(3000)  # let the force layout settle for a readable screenshot
+                nodes = _svg_nodes(page)
+            finally:
+                page.screenshot(path=str(screenshot))
+                print(f"screenshot: {screenshot}")
+        finally:
+            context.close()
+
+    captions = " | ".join(n["caption"] for n in nodes)
+    assert action.name in captions, captions
+    body_parts = {m.body_part for p in action.phases for m in p.motions}
+    assert any(part in captions for part in body_parts), captions
+    # Phase captions are their texts (wrapped over lines), never ids like "abseiling::phase-0" or numbers.
+    assert action.phases[0].text.split()[0] in captions, captions
+    assert "::phase-" not in captions
+    assert not any(n["caption"].isdigit() for n in nodes), captions
+    colours = label_colours()
+    fills = {n["fill"].upper() for n in nodes if n["fill"]}
+    assert {colours["Action"], colours["Phase"], colours["BodyPart"]} <= fills, fills

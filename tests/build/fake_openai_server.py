@@ -1,0 +1,201 @@
+"""A real OpenAI-compatible HTTP server on 127.0.0.1 for tests and benchmarks, with scripted faults.
+
+Each POST /v1/chat/completions gets one behaviour: the next one from `script` (a global queue), else
+the class's entry in `policy` (a list is consumed per request, its last item then repeats), else a
+random fault with probability `fault_rate`, else a good answer. Requests are recorded with their
+headers, class and behaviour.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import socket
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Literal
+
+Behaviour = Literal["ok", "invalid_json", "schema", "429", "500", "hang", "drop", "401"]
+FAULTS: tuple[Behaviour, ...] = ("invalid_json", "schema", "429", "500", "hang", "drop")
+CLASS_PREFIX = "Action class: "
+
+
+@dataclass
+class RecordedRequest:
+    class_name: str
+    behaviour: Behaviour
+    headers: dict[str, str]
+    body: dict[str, Any]
+    at: float
+
+
+def good_answer(class_name: str) -> dict[str, Any]:
+    return {
+        "objects": [{"name": f"{class_name} gear", "predicate": "uses"}, "floor mat"],
+        "scenes": ["training hall"],
+        "object_relations": [
+            {"subject": f"{class_name} gear", "predicate": "lies on", "object": "floor mat"}
+        ],
+        "phases": [
+            {
+                "text": f"getting ready to {class_name}",
+                "motions": [{"body_part": "hands", "motion": "grip"}],
+                "handles": [f"{class_name} gear"],
+            },
+            {
+                "text": f"doing {class_name}",
+                "motions": [
+                    {"body_part": "arms", "motion": "swing"},
+                    {"body_part": "legs", "motion": "brace"},
+                ],
+            },
+            {"text": "finishing", "motions": [{"body_part": "whole body", "motion": "relax"}]},
+        ],
+    }
+
+
+@dataclass
+class FakeOpenAIServer:
+    latency_s: float = 0.0
+    fault_rate: float = 0.0
+    seed: int = 0
+    hang_s: float = 3.0
+    retry_after: str = "0"
+    script: deque[Behaviour] = field(default_factory=deque)
+    policy: dict[str, list[Behaviour]] = field(default_factory=dict)
+    requests: list[RecordedRequest] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rng = random.Random(self.seed)
+        self._httpd: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        assert self._httpd is not None
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/v1"
+
+    def start(self) -> FakeOpenAIServer:
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:  # silence stderr
+                pass
+
+            def do_POST(self) -> None:
+                server._handle(self)
+
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._httpd.daemon_threads = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+
+    def __enter__(self) -> FakeOpenAIServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- bookkeeping -------------------------------------------------------------------------
+
+    def calls_for(self, class_name: str) -> list[RecordedRequest]:
+        return [r for r in self.requests if r.class_name == class_name]
+
+    def _choose(self, class_name: str) -> Behaviour:
+        with self._lock:
+            if self.script:
+                return self.script.popleft()
+            planned = self.policy.get(class_name)
+            if planned:
+                return planned.pop(0) if len(planned) > 1 else planned[0]
+            if self.fault_rate and self._rng.random() < self.fault_rate:
+                return self._rng.choice(FAULTS)
+            return "ok"
+
+    # --- HTTP --------------------------------------------------------------------------------
+
+    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        length = int(handler.headers.get("content-length", "0"))
+        body = json.loads(handler.rfile.read(length) or b"{}")
+        if handler.path.rstrip("/") != "/v1/chat/completions":
+            self._send(handler, 404, {"error": {"message": "not found"}})
+            return
+        class_name = _class_of(body)
+        behaviour = self._choose(class_name)
+        with self._lock:
+            headers = {k.lower(): v for k, v in handler.headers.items()}
+            self.requests.append(RecordedRequest(class_name, behaviour, headers, body, time.monotonic()))
+        if self.latency_s:
+            time.sleep(self.latency_s)
+        if behaviour == "drop":
+            handler.close_connection = True
+            handler.connection.shutdown(socket.SHUT_RDWR)
+            return
+        if behaviour == "hang":
+            time.sleep(self.hang_s)
+        if behaviour == "429":
+            self._send(
+                handler, 429, {"error": {"message": "rate limited"}}, {"Retry-After": self.retry_after}
+            )
+        elif behaviour == "500":
+            self._send(handler, 500, {"error": {"message": "internal error"}})
+        elif behaviour == "401":
+            self._send(handler, 401, {"error": {"message": "bad key"}})
+        else:
+            content = {
+                "invalid_json": '{"objects": ["rope", "scenes": ',
+                "schema": json.dumps({"objects": "rope", "phases": [{"motions": 3}], "colour": "red"}),
+            }.get(behaviour) or json.dumps(good_answer(class_name))
+            self._send(handler, 200, _completion(body.get("model", "fake"), content))
+
+    @staticmethod
+    def _send(
+        handler: BaseHTTPRequestHandler,
+        status: int,
+        payload: dict[str, Any],
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        data = json.dumps(payload).encode()
+        try:
+            handler.send_response(status)
+            handler.send_header("Content-Type", "application/json")
+            handler.send_header("Content-Length", str(len(data)))
+            for key, value in (headers or {}).items():
+                handler.send_header(key, value)
+            handler.end_headers()
+            handler.wfile.write(data)
+        except OSError:  # the client gave up (timeout) and closed the socket
+            handler.close_connection = True
+
+
+def _class_of(body: dict[str, Any]) -> str:
+    for message in body.get("messages", []):
+        content = message.get("content")
+        if message.get("role") == "user" and isinstance(content, str) and content.startswith(CLASS_PREFIX):
+            return content[len(CLASS_PREFIX) :].strip()
+    return ""
+
+
+def _completion(model: str, content: str) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+        ],
+        "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
+    }
