@@ -95,3 +95,23 @@ def _json_entries(path: Path) -> list[tuple[int, str]]:
             raise InputError(f"{path}: index {index}: class name must be a string")
         entries.append((index, value))
     return entries
+
+
+def read_class_lists(paths: list[Path], dataset: str | None) -> tuple[list[tuple[ClassEntry, str]], list[str]]:
+    """Entries of several class files, each with its dataset tag (`dataset`, else the file stem);
+    a class repeated within or across files is reported once and kept at its first place."""
+    seen: set[str] = set()
+    entries: list[tuple[ClassEntry, str]] = []
+    duplicates: list[str] = []
+    for path in paths:
+        class_list = read_class_list(path)
+        duplicates.extend(f"{path.name}: {d}" for d in class_list.duplicates)
+        for entry in class_list.entries:
+            if entry.key in seen:
+                duplicates.append(
+                    f"{path.name}: {entry.name!r} (line {entry.line}) already in an earlier file"
+                )
+                continue
+            seen.add(entry.key)
+            entries.append((entry, dataset or class_list.dataset))
+    return entries, duplicates

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from askg.builder import DEFAULT_CONCURRENCY, DEFAULT_MODEL, Builder, BuildOptions, BuildSummary, ClassOutcome
-from askg.class_lists import ClassEntry, read_class_list
+from askg.class_lists import read_class_lists
 from askg.errors import AskgError, InputError
 from askg.llm.cache import ResponseCache, default_cache_dir
 from askg.llm.client import DecompositionClient, LLMConfig
@@ -33,25 +33,6 @@ def _store_location(ctx: typer.Context) -> str | None:
     parent = ctx.parent
     value = parent.params.get("store") if parent is not None else None
     return str(value) if value else None
-
-
-def _read_classes(paths: list[Path], dataset: str | None) -> tuple[list[tuple[ClassEntry, str]], list[str]]:
-    """Entries of every class file with the dataset tag each gets; duplicates across files are dropped."""
-    seen: set[str] = set()
-    entries: list[tuple[ClassEntry, str]] = []
-    duplicates: list[str] = []
-    for path in paths:
-        class_list = read_class_list(path)
-        duplicates.extend(f"{path.name}: {d}" for d in class_list.duplicates)
-        for entry in class_list.entries:
-            if entry.key in seen:
-                duplicates.append(
-                    f"{path.name}: {entry.name!r} (line {entry.line}) already in an earlier file"
-                )
-                continue
-            seen.add(entry.key)
-            entries.append((entry, dataset or class_list.dataset))
-    return entries, duplicates
 
 
 def _llm_config(
@@ -124,7 +105,7 @@ def build_command(
 ) -> None:
     """Build the ASKG for class lists: store > curated seed > answer cache > LLM, per class."""
     settings = AskgSettings()
-    pairs, duplicates = _read_classes(classes, dataset)
+    pairs, duplicates = read_class_lists(classes, dataset)
     seeds: dict[str, Seed] = {} if no_seeds else load_seeds(default_seeds_dir())
     config = _llm_config(
         settings,
