@@ -41,6 +41,11 @@ CONTRASTING = frozenset(
     }
 )
 
+# Words whose plural-looking form names another thing: never merged by the spelling rule.
+DIFFERENT_MEANINGS = frozenset({frozenset({"cloth", "clothes"}), frozenset({"glass", "glasses"}),
+                                frozenset({"good", "goods"}), frozenset({"custom", "customs"}),
+                                frozenset({"scale", "scales"}), frozenset({"arm", "arms"})})
+
 Embedder = Callable[[list[str]], Any]  # names -> (n, d) array of L2-normalised vectors
 
 
@@ -102,7 +107,7 @@ def spelling_variant(a: str, b: str) -> bool:
     """Same letters up to spaces, hyphens and a plural s/es: 'basket ball'/'basketball', 't-shirt'/'tshirt',
     'hand'/'hands'."""
     short, long = sorted((compact(a), compact(b)), key=len)
-    return long in (short, short + "s", short + "es")
+    return long in (short, short + "s", short + "es") and frozenset({short, long}) not in DIFFERENT_MEANINGS
 
 
 def _tokens(name: str) -> list[str]:
@@ -115,6 +120,9 @@ def compatible(a: str, b: str) -> bool:
     ta, tb = _tokens(a), _tokens(b)
     if not ta or not tb or ta[-1] != tb[-1]:
         return False
+    short, long = sorted((ta, tb), key=len)
+    if len(short) < len(long) and long[-len(short):] == short:
+        return False  # a qualified kind ('field hockey stick') is not the generic thing ('hockey stick')
     return not (set(ta) ^ set(tb)) & CONTRASTING
 
 
@@ -134,7 +142,8 @@ def cluster(
         vector = vectors[index[name]]
         sims = matrix[: len(canonicals)] @ vector
         key = compact(name)
-        spelled = {by_compact[k] for k in _spellings(key) if k in by_compact}
+        spelled = {by_compact[k] for k in _spellings(key)
+                   if k in by_compact and spelling_variant(name, canonicals[by_compact[k]])}
         close = {int(i) for i in np.flatnonzero(sims >= threshold) if compatible(name, canonicals[i])}
         candidates = spelled | close
         if candidates:

@@ -62,6 +62,8 @@ def test_lexical_guards() -> None:
     assert spelling_variant("hand", "hands") and not spelling_variant("hands", "arms")
     assert not compatible("left hand", "right hand") and not compatible("tobacco pipe", "pipe tobacco")
     assert compatible("bike pump", "bicycle pump")
+    assert not spelling_variant("cloth", "clothes") and not spelling_variant("glass", "glasses")
+    assert not compatible("hockey stick", "field hockey stick") and not compatible("hoop", "basketball hoop")
 
 
 def check_concept_merges(store: GraphStore) -> None:
