@@ -1,0 +1,18 @@
+"""Evaluation: protocols (ucf101, hmdb51, k600, custom), multi-view scoring, top-k and mean ± std."""
+
+from model.evaluation.metrics import mean_std, pairwise_accuracy, topk_accuracy
+from model.evaluation.protocols import ResolvedSplit, resolve_splits
+from model.evaluation.runner import EvalReport, SplitResult, evaluate, load_trained_model, score_videos
+
+__all__ = [
+    "EvalReport",
+    "ResolvedSplit",
+    "SplitResult",
+    "evaluate",
+    "load_trained_model",
+    "mean_std",
+    "pairwise_accuracy",
+    "resolve_splits",
+    "score_videos",
+    "topk_accuracy",
+]

@@ -1,0 +1,124 @@
+"""Training and evaluation configuration: pydantic models read from YAML, with ``--set key=value`` overrides."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from model.data.datasets import ClipConfig
+from model.losses import LossConfig
+from model.prompts_file import PromptKind
+from model.stca_config import StcaConfig
+
+Protocol = Literal["ucf101", "hmdb51", "k600", "custom"]
+
+
+class ConfigError(ValueError):
+    """The configuration file or an override is invalid."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ModelSection(_Section):
+    name: str = "ViT-B-16"
+    pretrained: str | None = Field(None, description="open_clip tag or a local weights file; None: random init")
+    stca: StcaConfig = StcaConfig()
+
+
+class DataSection(_Section):
+    root: Path = Field(description="data root the split file's relative paths start from")
+    train_split: Path | None = Field(None, description="split CSV; None: a folder-per-class layout under root")
+    classes: Path | None = Field(None, description="class map of the split; default: found next to the CSV")
+    prompts: Path = Field(description="prompts file (askg export-prompts) covering the training classes")
+    prompt_kinds: tuple[PromptKind, ...] = ("label", "spatial", "temporal")
+    clip: ClipConfig = ClipConfig()
+    batch_size: int = Field(8, ge=1, description="clips per process and step")
+    workers: int = Field(2, ge=0)
+
+
+class OptimSection(_Section):
+    lr: float = Field(3.33e-6, gt=0)
+    min_lr_ratio: float = Field(0.0, ge=0, le=1)
+    weight_decay: float = Field(0.01, ge=0)
+    betas: tuple[float, float] = (0.9, 0.98)
+    epochs: int = Field(22, ge=1)
+    warmup_epochs: float = Field(2.0, ge=0)
+    grad_clip: float | None = Field(1.0, gt=0)
+    accumulation_steps: int = Field(1, ge=1)
+    amp: bool = Field(True, description="mixed precision where available (CUDA); ignored on CPU")
+
+
+class EvalSplit(_Section):
+    file: Path
+    classes: Path | None = Field(None, description="class map / list; default: from the protocol or next to file")
+    name: str | None = None
+
+
+class EvalSection(_Section):
+    protocol: Protocol = "custom"
+    root: Path
+    prompts: Path
+    prompt_kinds: tuple[PromptKind, ...] = ("label", "spatial", "temporal")
+    splits: tuple[EvalSplit, ...] = Field(min_length=1)
+    clip: ClipConfig = ClipConfig()
+    batch_size: int = Field(8, ge=1)
+    workers: int = Field(2, ge=0)
+
+
+class TrainConfig(_Section):
+    seed: int = 0
+    output_dir: Path = Path("runs/stdd")
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    threads: int | None = Field(None, ge=1, description="torch CPU threads per process")
+    model: ModelSection = ModelSection()
+    data: DataSection
+    optim: OptimSection = OptimSection()
+    loss: LossConfig = LossConfig()
+    weight_averaging: bool = True
+    log_every: int = Field(10, ge=1)
+    eval: EvalSection | None = None
+
+
+def apply_override(raw: dict[str, Any], assignment: str) -> None:
+    """``a.b.c=value`` (value parsed as YAML) into the nested dict ``raw``; a number indexes a list."""
+    key, separator, value = assignment.partition("=")
+    if not separator or not key.strip():
+        raise ConfigError(f"override must look like key=value, got {assignment!r}")
+    node: Any = raw
+    parts = key.strip().split(".")
+    for position, part in enumerate(parts):
+        last = position == len(parts) - 1
+        if isinstance(node, list):
+            if not part.isdigit() or int(part) >= len(node):
+                raise ConfigError(f"cannot set {key}: {part} is not an index of a {len(node)}-item list")
+            if last:
+                node[int(part)] = yaml.safe_load(value)
+            else:
+                node = node[int(part)]
+        elif isinstance(node, dict):
+            if last:
+                node[part] = yaml.safe_load(value)
+            else:
+                node = node.setdefault(part, {})
+        else:
+            raise ConfigError(f"cannot set {key}: {parts[position - 1]} is not a section")
+
+
+def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> TrainConfig:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file not found: {path}")
+    raw = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping at the top level")
+    for assignment in overrides:
+        apply_override(raw, assignment)
+    try:
+        return TrainConfig.model_validate(raw)
+    except ValidationError as error:
+        raise ConfigError(f"invalid config {path}:\n{error}") from error
