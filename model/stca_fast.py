@@ -37,15 +37,21 @@ def _attend(query: Tensor, key: Tensor, value: Tensor, heads: int) -> Tensor:
     return out.transpose(1, 2).flatten(2)
 
 
-def _layer_norm_stats(x: Tensor, eps: float) -> tuple[Tensor, Tensor]:
-    var, mean = torch.var_mean(x, dim=-1, keepdim=True, unbiased=False)
-    return mean, torch.rsqrt(var + eps)
-
-
 def _mixed_branch_inputs(
-    block: ResidualAttentionBlock, config: StcaConfig, x_kept: Tensor, qkv_kept: Tensor, num_frames: int
-) -> tuple[Tensor, Tensor]:
-    """Per scale, the mixed kept tokens (S, BT, n, D) and their QKV (S, BT, n, 3D) without re-projecting."""
+    block: ResidualAttentionBlock,
+    config: StcaConfig,
+    x_kept: Tensor,
+    qkv_kept: Tensor,
+    mean: Tensor,
+    rstd: Tensor,
+    num_frames: int,
+    out_qkv: Tensor,
+) -> Tensor:
+    """Writes, per scale s, the QKV of the mixed kept tokens into ``out_qkv[s]`` (S, BT, n, 3D) without
+    re-projecting, and returns the mixed kept tokens averaged over scales (BT, n, D) for the residual.
+
+    Only the ``width`` head channels change, so the LN statistics of a mixed token are updated from those
+    of its input token (``mean``, ``rstd``) with head-channel sums: no full-width mixed tensor is built."""
     ln, attn = block.ln_1, block.attn
     frames_total, num_kept, dim = x_kept.shape
     weight = attn.in_proj_weight
@@ -57,58 +63,68 @@ def _mixed_branch_inputs(
     weight_gain = weight @ gain
     head_weight = weight[:, :width] * gain[:width]
 
-    mean, rstd = _layer_norm_stats(x_kept, ln.eps)
     raw = (qkv_kept - offset) / rstd  # = W(g*x) - mean * Wg
+    variance = rstd.pow(-2) - ln.eps
+    kept_head = x_kept[..., :width]
     grouped = x_kept.reshape(frames_total // num_frames, num_frames, num_kept, dim)
-    tokens, projections = [], []
-    for scale in config.temporal_scales:
+    head_sum = torch.zeros_like(kept_head)
+    for index, scale in enumerate(config.temporal_scales):
         head = mix_head_channels(grouped, config.channel_fold, scale).reshape(frames_total, num_kept, width)
-        mixed = torch.cat([head, x_kept[..., width:]], dim=-1)
-        mixed_mean, mixed_rstd = _layer_norm_stats(mixed, ln.eps)
-        correction = F.linear(head - x_kept[..., :width], head_weight)
-        projections.append((raw + (mean - mixed_mean) * weight_gain + correction) * mixed_rstd + offset)
-        tokens.append(mixed)
-    return torch.stack(tokens), torch.stack(projections)
+        head_sum += head
+        mixed_mean = mean + (head - kept_head).sum(dim=-1, keepdim=True) / dim
+        mixed_var = (
+            variance
+            + (mean - mixed_mean).square()
+            + ((head - mixed_mean).square() - (kept_head - mixed_mean).square()).sum(dim=-1, keepdim=True) / dim
+        )
+        mixed_rstd = torch.rsqrt(mixed_var + ln.eps)
+        correction = F.linear(head - kept_head, head_weight)
+        out_qkv[index] = torch.addcmul(raw + correction, mean - mixed_mean, weight_gain) * mixed_rstd + offset
+    residual = x_kept.clone()
+    residual[..., :width] = head_sum / len(config.temporal_scales)
+    return residual
 
 
 def fast_stca_forward(
     block: ResidualAttentionBlock, config: StcaConfig, x: Tensor, num_frames: int, split: TokenSplit
 ) -> Tensor:
-    """x: (B*T, 1 + P*P, D) batch-first, CLS first."""
-    attn = block.attn
+    """x: (B*T, 1 + P*P, D) batch-first, CLS first.
+
+    The block works on the tokens reordered once to [CLS, kept, masked] (attention does not depend on the
+    order of keys), so every later selection is a slice; the output is put back in raster order at the end."""
+    attn, ln = block.attn, block.ln_1
     frames_total, _, dim = x.shape
     heads = attn.num_heads
-    qkv = F.linear(block.ln_1(x), attn.in_proj_weight, attn.in_proj_bias)
-    query, key, value = qkv.split(dim, dim=-1)
-
     kept_rows = split.kept.reshape(frames_total, -1) + 1
-    mixed_x, mixed_qkv = _mixed_branch_inputs(
-        block, config, _gather_rows(x, kept_rows), _gather_rows(qkv, kept_rows), num_frames
+    masked_rows = split.masked.reshape(frames_total, -1) + 1
+    order = torch.cat([x.new_zeros(frames_total, 1, dtype=torch.long), kept_rows, masked_rows], dim=1)
+    xp = _gather_rows(x, order)
+    kept = slice(1, 1 + kept_rows.shape[1])
+    masked = slice(1 + kept_rows.shape[1], None)
+
+    normed, mean, rstd = torch.native_layer_norm(xp, (dim,), ln.weight, ln.bias, ln.eps)
+    qkv = F.linear(normed, attn.in_proj_weight, attn.in_proj_bias)
+    query, key, value = qkv.split(dim, dim=-1)
+    scales = len(config.temporal_scales)
+    sequence_qkv = qkv.new_empty(scales, frames_total, 1 + kept_rows.shape[1], 3 * dim)
+    sequence_qkv[:, :, :1] = qkv[:, :1]
+    mixed_kept = _mixed_branch_inputs(
+        block, config, xp[:, kept], qkv[:, kept], mean[:, kept], rstd[:, kept], num_frames, sequence_qkv[:, :, 1:]
     )
-    scales = mixed_qkv.shape[0]
-    cls_qkv = qkv[:, :1].expand(scales, -1, -1, -1) if scales > 1 else qkv[:, :1][None]
-    sequence_qkv = torch.cat([cls_qkv, mixed_qkv], dim=2).flatten(0, 1)
-    sequence_query, sequence_key, sequence_value = sequence_qkv.split(dim, dim=-1)
+    sequence_query, sequence_key, sequence_value = sequence_qkv.flatten(0, 1).split(dim, dim=-1)
     mixed_attended = _attend(sequence_query, sequence_key, sequence_value, heads)
     mixed_attended = mixed_attended.unflatten(0, (scales, frames_total)).mean(dim=0)
-    mixed_residual = torch.cat([x[:, :1], mixed_x.mean(dim=0)], dim=1)
 
     if config.mlp_input == "full":
-        full = x + block.ls_1(attn.out_proj(_attend(query, key, value, heads)))
-        mixed_out = mixed_residual + block.ls_1(attn.out_proj(mixed_attended))
-        kept_index = (kept_rows - 1)[:, :, None].expand(-1, -1, dim)
-        padded = torch.cat([mixed_out[:, :1], full[:, 1:].scatter(1, kept_index, mixed_out[:, 1:])], dim=1)
-        return padded + block.ls_2(block.mlp(block.ln_2(full)))
-
-    masked_rows = split.masked.reshape(frames_total, -1) + 1
-    if masked_rows.shape[1]:
-        masked_attended = _attend(_gather_rows(query, masked_rows), key, value, heads)
-        attended = torch.cat([mixed_attended, masked_attended], dim=1)
-        residual = torch.cat([mixed_residual, _gather_rows(x, masked_rows)], dim=1)
+        full = xp + block.ls_1(attn.out_proj(_attend(query, key, value, heads)))
+        mixed_out = torch.cat([xp[:, :1], mixed_kept], dim=1) + block.ls_1(attn.out_proj(mixed_attended))
+        permuted = torch.cat([mixed_out, full[:, masked]], dim=1) + block.ls_2(block.mlp(block.ln_2(full)))
     else:
-        attended, residual = mixed_attended, mixed_residual
-    # Token order here: CLS, kept patches, masked patches.
-    permuted = residual + block.ls_1(attn.out_proj(attended))
-    permuted = permuted + block.ls_2(block.mlp(block.ln_2(permuted)))
-    order = torch.cat([x.new_zeros(frames_total, 1, dtype=torch.long), kept_rows, masked_rows], dim=1)
+        attended = mixed_attended
+        if masked_rows.shape[1]:
+            masked_attended = _attend(query[:, masked], key, value, heads)
+            attended = torch.cat([mixed_attended, masked_attended], dim=1)
+        residual = torch.cat([xp[:, :1], mixed_kept, xp[:, masked]], dim=1)
+        permuted = residual + block.ls_1(attn.out_proj(attended))
+        permuted = permuted + block.ls_2(block.mlp(block.ln_2(permuted)))
     return torch.empty_like(permuted).scatter(1, order[:, :, None].expand(-1, -1, dim), permuted)
