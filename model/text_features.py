@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +15,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
+from model.atomic_files import atomic_torch_save
 from model.prompts_file import ALL_PROMPT_KINDS, PromptKind, file_sha256, load_prompts_file
 from model.video_clip import StddVideoClip
 
@@ -70,18 +70,6 @@ def encode_class_prompts(
     return pad_class_features(list(encoded.split([len(texts) for texts in prompts])))
 
 
-def _atomic_save(payload: dict[str, object], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            torch.save(payload, stream)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def prompt_text_features(
     model: StddVideoClip,
     prompts_path: str | Path,
@@ -104,7 +92,7 @@ def prompt_text_features(
     features, mask = encode_class_prompts(model, prompts_file.prompts_per_class(kinds))
     result = ClassTextFeatures(features, mask, prompts_file.class_names)
     if cache_path is not None:
-        _atomic_save(
+        atomic_torch_save(
             {"features": features.cpu(), "mask": mask.cpu(), "class_names": result.class_names}, cache_path
         )
     return result
