@@ -13,19 +13,26 @@ INDEXES = ["CREATE INDEX askg_relates_action IF NOT EXISTS FOR ()-[r:RELATES]-()
 
 # --- replacing one action's subgraph (all in one transaction) ---------------------------------
 
-TOUCHED_CONCEPTS = """
-MATCH (a:Action {id: $id})
-RETURN COLLECT { MATCH (a)-[:USES|IN_SCENE]->(c) RETURN elementId(c) }
+# the concepts action `a` links to (checked for orphans once its subgraph is replaced)
+TOUCHED_EXPRESSION = """COLLECT { MATCH (a)-[:USES|IN_SCENE]->(c) RETURN elementId(c) }
      + COLLECT { MATCH (a)-[:HAS_PHASE]->(:Phase)-[:MOVES|HANDLES]->(c) RETURN elementId(c) }
-     + COLLECT { MATCH (c:Object)-[:RELATES {action: $id}]-(:Object) RETURN elementId(c) } AS touched
-"""
-DELETE_OWN_RELATES = "MATCH (:Object)-[r:RELATES {action: $id}]->(:Object) DELETE r"
-DELETE_PHASES = "MATCH (:Action {id: $id})-[:HAS_PHASE]->(p:Phase) DETACH DELETE p"
-DELETE_ACTION_LINKS = "MATCH (:Action {id: $id})-[r:USES|IN_SCENE]->() DELETE r"
-DELETE_ORPHANS = """
-MATCH (c) WHERE elementId(c) IN $touched AND (c:Object OR c:Scene OR c:BodyPart) AND NOT (c)--()
-DELETE c
-"""
+     + COLLECT { MATCH (c:Object)-[:RELATES {action: $id}]-(:Object) RETURN elementId(c) }"""
+TOUCHED_CONCEPTS = f"MATCH (a:Action {{id: $id}})\nRETURN {TOUCHED_EXPRESSION} AS touched"
+# the action's own subgraph: its object relations, its phases, its USES / IN_SCENE links
+SUBGRAPH_DELETES = [
+    "MATCH (:Object)-[r:RELATES {action: $id}]->(:Object) DELETE r",
+    "MATCH (:Action {id: $id})-[:HAS_PHASE]->(p:Phase) DETACH DELETE p",
+    "MATCH (:Action {id: $id})-[r:USES|IN_SCENE]->() DELETE r",
+]
+
+
+def delete_orphans(touched: str) -> str:
+    """Delete the concepts among `touched` (a parameter or variable) that nothing links to any more."""
+    return (f"MATCH (c) WHERE elementId(c) IN {touched} AND (c:Object OR c:Scene OR c:BodyPart) "
+            "AND NOT (c)--() DELETE c")
+
+
+DELETE_ORPHANS = delete_orphans("$touched")
 DELETE_ACTION = "MATCH (a:Action {id: $id}) DETACH DELETE a RETURN count(a) AS deleted"
 
 MERGE_ACTION = "MERGE (a:Action {id: $id}) SET a = $props"
@@ -90,22 +97,15 @@ def write_action_statement(writes: list[tuple[str, str]]) -> str:
     subquery reading its rows from the parameter named after its field, then drop orphans."""
     parts = [
         "MERGE (a:Action {id: $id})",
-        "WITH a, COLLECT { MATCH (a)-[:USES|IN_SCENE]->(c) RETURN elementId(c) }",
-        "     + COLLECT { MATCH (a)-[:HAS_PHASE]->(:Phase)-[:MOVES|HANDLES]->(c) RETURN elementId(c) }",
-        "     + COLLECT { MATCH (c:Object)-[:RELATES {action: $id}]-(:Object) RETURN elementId(c) } AS touched",
-        "CALL (a) { MATCH (:Object)-[r:RELATES {action: $id}]->(:Object) DELETE r }",
-        "CALL (a) { MATCH (a)-[:HAS_PHASE]->(p:Phase) DETACH DELETE p }",
-        "CALL (a) { MATCH (a)-[r:USES|IN_SCENE]->() DELETE r }",
+        f"WITH a, {TOUCHED_EXPRESSION} AS touched",
+        *(f"CALL (a) {{ {delete} }}" for delete in SUBGRAPH_DELETES),
         "SET a = $props",
         "WITH a, touched",
     ]
     for statement, field in writes:
         body = statement.strip().replace("$rows", f"${field}")
         parts.append(f"CALL (a) {{\n{body}\n}}")
-    parts.append(
-        "CALL (touched) { UNWIND touched AS eid MATCH (c) WHERE elementId(c) = eid "
-        "AND (c:Object OR c:Scene OR c:BodyPart) AND NOT (c)--() DELETE c }"
-    )
+    parts.append(f"CALL (touched) {{ {delete_orphans('touched')} }}")
     return "\n".join(parts)
 
 

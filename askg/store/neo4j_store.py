@@ -130,9 +130,8 @@ def replace_subgraph_prelude(tx: ManagedTransaction, action_id: str) -> list[str
     """Remove the action's own subgraph; returns the element ids of concepts it linked to."""
     record = tx.run(cypher.TOUCHED_CONCEPTS, id=action_id).single()
     touched: list[str] = record["touched"] if record else []
-    tx.run(cypher.DELETE_OWN_RELATES, id=action_id).consume()
-    tx.run(cypher.DELETE_PHASES, id=action_id).consume()
-    tx.run(cypher.DELETE_ACTION_LINKS, id=action_id).consume()
+    for delete in cypher.SUBGRAPH_DELETES:
+        tx.run(delete, id=action_id).consume()
     return touched
 
 
