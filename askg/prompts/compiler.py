@@ -14,7 +14,6 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict
 
-from askg.names import normalise_name
 from askg.prompts.grammar import (
     join_clauses,
     motion_clause,
@@ -133,7 +132,3 @@ def compile_xprompt(record: ActionRecord, templates: Templates) -> dict[str, lis
         "xprompt_ao": [xp.ao.format(predicate=use.predicate, object=strip_article(use.name)) for use in record.objects],
         "xprompt_aa": aa,
     }
-
-
-def display_label(class_name: str) -> str:
-    return normalise_name(class_name)

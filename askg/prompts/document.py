@@ -16,7 +16,6 @@ from pydantic import BaseModel, ConfigDict
 
 from askg.schema import ActionRecord
 
-PROMPTS_FORMAT = "stdd-prompts"
 PROMPTS_FORMAT_VERSION = 1
 SCHEMA_PATH = Path(__file__).with_name("prompts.schema.json")
 
