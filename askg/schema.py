@@ -75,6 +75,19 @@ class Motion(_Frozen):
         return normalise_concept(value)
 
 
+class Pose(_Frozen):
+    """(Action)-[:SHOWS {pose}]->(BodyPart): a visible static body configuration of the action,
+    e.g. hands –pressed together in front of the chest→. The pose reads after "the <body part>"."""
+
+    body_part: Name
+    pose: Text
+
+    @field_validator("body_part")
+    @classmethod
+    def _normalise(cls, value: str) -> str:
+        return normalise_concept(value)
+
+
 class PhaseSpec(_Frozen):
     """One sub-action; its position in `Decomposition.phases` is its order."""
 
@@ -94,6 +107,7 @@ class Decomposition(_Frozen):
     objects: list[ObjectUse] = Field(default_factory=list)
     scenes: list[Name] = Field(default_factory=list)
     object_relations: list[ObjectRelation] = Field(default_factory=list)
+    poses: list[Pose] = Field(default_factory=list)
     phases: list[PhaseSpec] = Field(default_factory=list)
 
     @field_validator("scenes")
