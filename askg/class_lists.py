@@ -44,6 +44,34 @@ class ClassList:
         return self.path.stem
 
 
+@dataclass(frozen=True)
+class ResolvedClassList:
+    path: Path
+    shipped: bool  # True when the name was not a file here and named a list shipped in graph_seeds/classes
+
+
+def shipped_class_lists() -> dict[str, Path]:
+    """The class lists shipped with the toolkit, by name (k400, k600, k600_novel, ucf101, ...)."""
+    from askg.seeds import default_seeds_dir
+
+    return {path.stem: path for path in sorted((default_seeds_dir() / "classes").glob("*.txt"))}
+
+
+def resolve_class_list(path: Path) -> ResolvedClassList:
+    """A class-list argument as typed: an existing file always wins; otherwise a bare name such as
+    `k600` or `k600.txt` names the shipped list; anything else is a one-line InputError."""
+    if path.is_file():
+        return ResolvedClassList(path, shipped=False)
+    shipped = shipped_class_lists()
+    if path.parent == Path(".") and path.suffix.lower() in ("", ".txt"):
+        stem = path.name[: -len(path.suffix)] if path.suffix else path.name
+        if stem in shipped:
+            return ResolvedClassList(shipped[stem], shipped=True)
+    if path.exists():
+        raise InputError(f"{path}: not a file")
+    raise InputError(f"{path}: no such file (shipped class lists: {', '.join(shipped)})")
+
+
 def read_class_list(path: Path) -> ClassList:
     """Read a .txt or .json class list; raises InputError naming the file and line."""
     if path.suffix.lower() == ".json":

@@ -17,12 +17,13 @@ from askg.store import GraphStore, open_store
 from askg.transfer import ExportFormat, ImportFormat, export_graph, import_graph
 from cli import browse_commands, build_commands, prompt_commands
 from cli.errors import run_app
+from cli.getting_started import GETTING_STARTED
 from cli.seed_commands import seeds_app
 
 app = typer.Typer(
     name="askg",
     help="The Action Semantic Knowledge Graph: build it from class names, import/export it, browse it.",
-    no_args_is_help=True,
+    no_args_is_help=True, epilog=GETTING_STARTED,
     pretty_exceptions_enable=False,
     add_completion=False,
 )

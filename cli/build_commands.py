@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from askg.builder import DEFAULT_CONCURRENCY, DEFAULT_MODEL, Builder, BuildOptions, BuildSummary, ClassOutcome
-from askg.class_lists import read_class_lists
+from askg.class_lists import read_class_lists, resolve_class_list
 from askg.errors import AskgError, InputError
 from askg.llm.cache import ResponseCache, default_cache_dir
 from askg.llm.client import DecompositionClient, LLMConfig
@@ -105,7 +105,11 @@ def build_command(
 ) -> None:
     """Build the ASKG for class lists: store > curated seed > answer cache > LLM, per class."""
     settings = AskgSettings()
-    pairs, duplicates = read_class_lists(classes, dataset)
+    resolved = [resolve_class_list(path) for path in classes]
+    for typed, found in zip(classes, resolved, strict=True):
+        if found.shipped:
+            typer.echo(f"{typed}: not a file here; using the shipped class list {found.path}", err=True)
+    pairs, duplicates = read_class_lists([found.path for found in resolved], dataset)
     seeds: dict[str, Seed] = {} if no_seeds else load_seeds(default_seeds_dir())
     config = _llm_config(
         settings,

@@ -11,9 +11,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from askg.errors import InputError
 from askg.prompts.document import json_schema_text, prompt_stats
-from askg.prompts.export import PromptFormat, build_export, select_class_names, write_export
+from askg.prompts.export import PromptFormat, build_export, export_text, select_class_names, write_export
 from askg.store.base import GraphStore
+
+DEFAULT_PROMPTS_FILE = Path("prompts.json")
 
 
 def register(app: typer.Typer, open_store: Callable[[], GraphStore]) -> None:
@@ -21,7 +24,11 @@ def register(app: typer.Typer, open_store: Callable[[], GraphStore]) -> None:
 
     @app.command("export-prompts")
     def export_prompts_command(
-        out: Annotated[Path | None, typer.Option("--out", help="Output file (written atomically).")] = None,
+        out: Annotated[Path | None, typer.Option("--out", help="Output file (written atomically); - for stdout. "
+                                                 "Default ./prompts.json, never replaced without --force.",
+                                                 show_default=False)] = None,
+        force: Annotated[bool, typer.Option("--force", help="Replace an existing ./prompts.json (the default "
+                                            "--out).")] = False,
         classes: Annotated[Path | None, typer.Option("--classes", help="Class list (txt or JSON index map): "
                                                      "these classes, in this order.")] = None,
         dataset: Annotated[str | None, typer.Option("--dataset", help="A shipped class list: k400, k600, "
@@ -40,10 +47,15 @@ def register(app: typer.Typer, open_store: Callable[[], GraphStore]) -> None:
             typer.echo(json_schema_text(), nl=False)
             return
         if out is None:
-            raise typer.BadParameter("--out is required", param_hint="--out")
+            out = DEFAULT_PROMPTS_FILE
+            if out.exists() and not force:
+                raise InputError(f"{out} exists: pass --force to replace it, or --out another file")
         names = select_class_names(classes, dataset)
         with open_store() as store:
             export = build_export(store, names, allow_missing=allow_missing)
+        if str(out) == "-":
+            typer.echo(export_text(export, fmt), nl=False)
+            return
         write_export(export, out, fmt)
         kinds = prompt_stats(export.document)
         summary = {
@@ -55,7 +67,10 @@ def register(app: typer.Typer, open_store: Callable[[], GraphStore]) -> None:
         if as_json:
             typer.echo(json.dumps(summary, indent=2))
             return
-        console.print(f"wrote {summary['classes']} classes to {out} ({fmt.value}, {summary['template_version']})")
+        counts = {kind: sum(len(getattr(c, kind)) for c in export.document.classes) for kind in ("spatial", "temporal")}
+        console.print(f"wrote {summary['classes']} classes to {out.resolve()} ({fmt.value}, "
+                      f"{summary['template_version']}): {counts['spatial']} spatial and {counts['temporal']} "
+                      "temporal prompts")
         if export.missing:
             console.print(f"[yellow]{len(export.missing)} classes not in the graph, label-only:[/] "
                           + ", ".join(export.missing))

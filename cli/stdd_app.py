@@ -12,9 +12,10 @@ from rich.console import Console
 from rich.table import Table
 
 from cli.errors import run_app
+from cli.getting_started import GETTING_STARTED
 
 app = typer.Typer(name="stdd", help="Train, evaluate and run the STDD video model.", no_args_is_help=True,
-                  pretty_exceptions_enable=False, add_completion=False)
+                  epilog=GETTING_STARTED, pretty_exceptions_enable=False, add_completion=False)
 console = Console(highlight=False)
 
 
@@ -49,7 +50,9 @@ def synth_command(
 
 @app.command("train")
 def train_command(
-    config: Annotated[Path, typer.Option(help="Training config (YAML).")],
+    config: Annotated[str | None, typer.Option(help="Training config: a YAML file, or a shipped config by name "
+                                               "(k400_vitb16_8x16, synthetic_tiny_cpu). Default: the official "
+                                               "recipe k400_vitb16_8x16.", show_default=False)] = None,
     overrides: Annotated[list[str] | None, typer.Option("--set", help="Override: key.path=value (YAML value).")] = None,
     resume: Annotated[bool, typer.Option(help="Continue from output_dir/checkpoint.pt exactly.")] = False,
     stop_after_epochs: Annotated[int | None, typer.Option(help="Stop this run after N epochs.")] = None,
@@ -57,9 +60,14 @@ def train_command(
 ) -> None:
     """Train an STDD model (multi-process: `torchrun --nproc-per-node N -m cli.stdd_app train ...`)."""
     from model.training import load_config, train
+    from model.training.config import check_training_data, resolve_config
 
-    result = train(load_config(config, overrides or []), resume=resume, progress=progress,
-                   stop_after_epochs=stop_after_epochs)
+    path, shipped = resolve_config(config)
+    if shipped:
+        typer.echo(f"config: the shipped {path.stem} ({path})", err=True)
+    cfg = load_config(path, overrides or [])
+    check_training_data(cfg)
+    result = train(cfg, resume=resume, progress=progress, stop_after_epochs=stop_after_epochs)
     console.print(f"trained {result.epochs} epochs, skipped {result.skipped} videos; model: {result.final_checkpoint}")
 
 

@@ -9,13 +9,12 @@ from pathlib import Path
 import yaml
 
 from askg.atomic import atomic_write_text
-from askg.class_lists import read_class_list
+from askg.class_lists import read_class_list, resolve_class_list, shipped_class_lists
 from askg.errors import InputError
 from askg.names import match_key, normalise_name
 from askg.prompts.compiler import Templates, compile_label, compile_prompts, compile_xprompt, load_templates
 from askg.prompts.document import ClassPrompts, PromptsDocument, subgraph_hash
 from askg.schema import ActionRecord
-from askg.seeds import default_seeds_dir
 from askg.store.base import GraphStore
 
 
@@ -32,11 +31,10 @@ class PromptExport:
 
 
 def dataset_class_file(dataset: str) -> Path:
-    path = default_seeds_dir() / "classes" / f"{dataset}.txt"
-    if not path.is_file():
-        known = sorted(p.stem for p in path.parent.glob("*.txt"))
-        raise InputError(f"unknown dataset {dataset!r} (known: {', '.join(known)})")
-    return path
+    shipped = shipped_class_lists()
+    if dataset not in shipped:
+        raise InputError(f"unknown dataset {dataset!r} (known: {', '.join(shipped)})")
+    return shipped[dataset]
 
 
 def select_class_names(classes_file: Path | None, dataset: str | None) -> list[str] | None:
@@ -47,7 +45,7 @@ def select_class_names(classes_file: Path | None, dataset: str | None) -> list[s
         classes_file = dataset_class_file(dataset)
     if classes_file is None:
         return None
-    return read_class_list(classes_file).names
+    return read_class_list(resolve_class_list(classes_file).path).names
 
 
 def index_by_key(records: list[ActionRecord]) -> dict[str, ActionRecord]:
@@ -101,6 +99,9 @@ def xprompt_text(export: PromptExport, templates: Templates | None = None) -> st
     return header + yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=4096)
 
 
+def export_text(export: PromptExport, fmt: PromptFormat) -> str:
+    return export.document.to_json() if fmt is PromptFormat.json else xprompt_text(export)
+
+
 def write_export(export: PromptExport, out: Path, fmt: PromptFormat) -> None:
-    text = export.document.to_json() if fmt is PromptFormat.json else xprompt_text(export)
-    atomic_write_text(out, text)
+    atomic_write_text(out, export_text(export, fmt))

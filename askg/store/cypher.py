@@ -58,7 +58,7 @@ CREATE_PHASES = """
 UNWIND $rows AS row
 MATCH (a:Action {id: $id})
 MERGE (p:Phase {id: row.id}) SET p.text = row.text
-CREATE (a)-[:HAS_PHASE {order: row.order}]->(p)
+CREATE (a)-[:HAS_PHASE {order: row.order, step: row.order + 1}]->(p)
 """
 CREATE_NEXT = """
 UNWIND $rows AS row

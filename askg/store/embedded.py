@@ -173,7 +173,8 @@ class EmbeddedStore(GraphStore):
         for row in rows.phases:
             phase = node_key("Phase", row["id"])
             journal.set_node(phase, {"label": "Phase", "id": row["id"], "text": row["text"]}, replace=True)
-            journal.add_edge(action, phase, "HAS_PHASE", {"type": "HAS_PHASE", "order": row["order"]})
+            journal.add_edge(action, phase, "HAS_PHASE",
+                             {"type": "HAS_PHASE", "order": row["order"], "step": row["order"] + 1})
         for row in rows.next:
             journal.add_edge(node_key("Phase", row["src"]), node_key("Phase", row["dst"]), "NEXT", {"type": "NEXT"})
         for row in rows.moves:

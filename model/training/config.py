@@ -109,6 +109,45 @@ def apply_override(raw: dict[str, Any], assignment: str) -> None:
             raise ConfigError(f"cannot set {key}: {parts[position - 1]} is not a section")
 
 
+SHIPPED_CONFIGS = Path(__file__).resolve().parents[1] / "configs" / "train"
+DEFAULT_TRAIN_CONFIG = "k400_vitb16_8x16"
+
+
+def shipped_configs() -> dict[str, Path]:
+    """Training configs shipped with the toolkit, by name (k400_vitb16_8x16, synthetic_tiny_cpu)."""
+    return {path.stem: path for path in sorted(SHIPPED_CONFIGS.glob("*.yaml"))}
+
+
+def resolve_config(value: str | Path | None) -> tuple[Path, bool]:
+    """`--config` as typed: an existing file always wins; a bare name (with or without .yaml) names a
+    shipped config; None is the official recipe. Returns (path, shipped)."""
+    if value is None:
+        return shipped_configs()[DEFAULT_TRAIN_CONFIG], True
+    path = Path(value)
+    if path.is_file():
+        return path, False
+    shipped = shipped_configs()
+    stem = path.name[: -len(path.suffix)] if path.suffix in (".yaml", ".yml") else path.name
+    if path.parent == Path(".") and stem in shipped:
+        return shipped[stem], True
+    raise ConfigError(f"config file not found: {path} (shipped configs: {', '.join(shipped)})")
+
+
+def check_training_data(cfg: TrainConfig) -> None:
+    """Fail in one line, before any model is built, when the data settings do not point at data."""
+    data = cfg.data
+    wanted = [("data.root", data.root, Path.is_dir), ("data.train_split", data.train_split, Path.is_file),
+              ("data.classes", data.classes, Path.is_file), ("data.prompts", data.prompts, Path.is_file)]
+    missing = [f"{key}={value}" for key, value, exists in wanted if value is not None and not exists(value)]
+    if missing:
+        raise ConfigError(
+            f"training data not found ({', '.join(missing)}); point the config at your data, e.g. "
+            "stdd train --set data.root=/data/kinetics400 --set data.train_split=/data/kinetics400/train.csv "
+            "--set data.classes=/data/kinetics400/classes.json --set data.prompts=k400-prompts.json "
+            "(offline: stdd synth --out data/synth, then --config synthetic_tiny_cpu)"
+        )
+
+
 def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> TrainConfig:
     path = Path(path)
     if not path.is_file():

@@ -120,6 +120,9 @@ def test_browser_shows_the_styled_action_phases_graph(neo4j_env: dict[str, str])
                 page.wait_for_selector("svg g.node text.caption", timeout=TIMEOUT_MS)
                 page.wait_for_timeout(3000)  # let the force layout settle for a readable screenshot
                 nodes = _svg_nodes(page)
+                relationship_captions = page.evaluate(
+                    "() => [...document.querySelectorAll('svg g.relationship text')].map(t => t.textContent.trim())")
+                page_text = page.inner_text("body")
             finally:
                 page.screenshot(path=str(screenshot))
                 print(f"screenshot: {screenshot}")
@@ -134,6 +137,11 @@ def test_browser_shows_the_styled_action_phases_graph(neo4j_env: dict[str, str])
     assert action.phases[0].text.split()[0] in captions, captions
     assert "::phase-" not in captions
     assert not any(n["caption"].isdigit() for n in nodes), captions
+    # HAS_PHASE edges are captioned with the phase number from 1.
+    steps = sorted(int(c) for c in relationship_captions if c.isdigit())
+    assert steps == list(range(1, len(action.phases) + 1)), relationship_captions
+    # client.allow_telemetry=false: no usage-data consent banner.
+    assert "usage data" not in page_text.lower() and "product analytics" not in page_text.lower()
     colours = label_colours()
     fills = {n["fill"].upper() for n in nodes if n["fill"]}
     assert {colours["Action"], colours["Phase"], colours["BodyPart"]} <= fills, fills

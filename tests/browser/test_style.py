@@ -24,7 +24,7 @@ def test_one_colour_size_and_caption_per_label() -> None:
     assert {rules[f"node.{label}"]["caption"] for label in NODE_LABELS if label != "Phase"} == {"{name}"}
     assert rules["relationship.USES"]["caption"] == "{predicate}"
     assert rules["relationship.MOVES"]["caption"] == "{motion}"
-    assert rules["relationship.HAS_PHASE"]["caption"] == "{order}"
+    assert rules["relationship.HAS_PHASE"]["caption"] == "{step}"  # phase number from 1
 
 
 def test_style_file_has_no_comments_or_semicolon_in_values() -> None:
