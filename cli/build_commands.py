@@ -206,8 +206,10 @@ def _run_dedup(
 ) -> None:
     from askg.dedup import apply_dedup, plan_dedup
 
+    from askg.vocabulary import load_vocabulary
+
     records = store.get_actions()
-    plan = plan_dedup(records, threshold)
+    plan = plan_dedup(records, threshold, vocabulary=load_vocabulary(default_seeds_dir()))
     changed = apply_dedup(store, records, plan) if apply else 0
     if as_json:
         typer.echo(json.dumps({"applied": apply, "changed_actions": changed, **plan.model_dump()}, indent=2))
