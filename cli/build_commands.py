@@ -205,7 +205,6 @@ def _run_dedup(
     store: GraphStore, threshold: float, apply: bool, as_json: bool, out: Console = console
 ) -> None:
     from askg.dedup import apply_dedup, plan_dedup
-
     from askg.vocabulary import load_vocabulary
 
     records = store.get_actions()
