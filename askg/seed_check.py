@@ -73,7 +73,7 @@ class CoverageReport:
 def coverage_reports(seeds_dir: Path) -> list[CoverageReport]:
     """One report per shipped class list in `graph_seeds/classes/` (seeded, missing, failing)."""
     from askg.class_lists import read_class_list
-    from askg.seeds import load_seeds
+    from askg.seeds import find_seed, load_seeds
 
     seeds = load_seeds(seeds_dir)
     vocabulary = body_part_vocabulary(seeds_dir)
@@ -82,7 +82,7 @@ def coverage_reports(seeds_dir: Path) -> list[CoverageReport]:
         class_list = read_class_list(path)
         report = CoverageReport(dataset=path.stem, classes=len(class_list.entries))
         for entry in class_list.entries:
-            seed = seeds.get(entry.key)
+            seed = find_seed(seeds, entry.key, class_list.dataset)
             if seed is None:
                 report.missing.append(entry.name)
                 continue

@@ -69,11 +69,11 @@ class SeedAction(BaseModel):
             objects=uses,  # validated by ObjectUse
             scenes=scenes,
             object_relations=[ObjectRelation(subject=s, predicate=p, object=o) for s, p, o in self.relations],
-            poses=[{"body_part": b, "pose": p} for b, p in self.poses.items()],  # type: ignore[misc]
+            poses=[{"body_part": b, "pose": p} for b, p in self.poses.items()],
             phases=[
                 PhaseSpec(
                     text=phase.text,
-                    motions=[{"body_part": b, "motion": m} for b, m in phase.motions.items()],  # type: ignore[misc]
+                    motions=[{"body_part": b, "motion": m} for b, m in phase.motions.items()],
                     handles=phase.handles,
                 )
                 for phase in self.phases
