@@ -78,9 +78,7 @@ def verb_key(word: str) -> str:
         w = w[:-3] + "y"
     elif w.endswith("ing") and len(w) >= 6:
         w = w[:-3]
-    elif w.endswith("ed") and len(w) >= 5:
-        w = w[:-2]
-    elif w.endswith("es") and len(w) >= 5 and (w[-3] in "sxz" or w[-4:-2] in ("ch", "sh")):
+    elif len(w) >= 5 and (w.endswith("ed") or (w.endswith("es") and (w[-3] in "sxz" or w[-4:-2] in ("ch", "sh")))):
         w = w[:-2]
     elif w.endswith("s") and not w.endswith("ss") and len(w) > 3:
         w = w[:-1]
