@@ -211,3 +211,14 @@ def test_strict_cli_exit_code_and_json(seeds_dir: Path) -> None:
 def test_shipped_seeds_pass_the_strict_check() -> None:
     report = strict_check(default_seeds_dir())
     assert report.ok, json.dumps(report.counts())
+
+
+def test_synthetic_seeds_are_written_in_the_seed_format(tmp_path: Path) -> None:
+    from model.synth.dataset import write_seeds
+    from model.synth.spec import SynthSpec
+
+    seeds = load_seed_file(write_seeds(tmp_path, SynthSpec()) / "askg" / "synthetic.yaml")
+    assert seeds
+    for seed in seeds.values():
+        assert seed.raw is not None and not seed.raw.legacy_objects
+        assert all(use.predicate not in ("uses", "involves", "has") for use in seed.decomposition.objects)
