@@ -49,7 +49,7 @@ def test_canonicalise_a_decomposition() -> None:
 def test_a_bad_vocabulary_is_a_one_line_error_naming_the_file(tmp_path: Path, text: str, message: str) -> None:
     path = tmp_path / "vocabulary.yaml"
     path.write_text(text)
-    with pytest.raises(InputError, match="vocabulary.yaml: ") as raised:
+    with pytest.raises(InputError, match=r"vocabulary\.yaml: ") as raised:
         read_vocabulary(path)
     assert message in str(raised.value) and "\n" not in str(raised.value)
 
