@@ -222,3 +222,14 @@ def test_interrupted_replacement_keeps_the_old_action(store: GraphStore, monkeyp
     again = reopen(store)
     assert again.get_action("a") == old
     assert again.stats() == before
+
+
+def test_an_edited_pose_reads_as_curated(tmp_path: Path) -> None:
+    """A pose changed in the graph (as in Neo4j Browser) changes the content hash: the action is curated."""
+    store = EmbeddedStore(tmp_path / "graph.json")
+    store.put_actions([posed_record("folding arms")])
+    edges = [(s, d, k) for s, d, k, a in store.graph.edges(keys=True, data=True) if a["type"] == "SHOWS"]
+    store.graph.edges[edges[0]]["pose"] = "hanging loose at the sides"
+    got = store.get_action("folding arms")
+    assert got is not None and got.provenance.curated
+    assert "hanging loose at the sides" in {p.pose for p in got.poses}
