@@ -226,6 +226,21 @@ class GraphDocument(BaseModel):
     actions: list[ActionRecord]
 
 
+def separate_objects_and_scenes(
+    objects: list[dict[str, Any]], scenes: list[str], handles: set[str]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Data written before a name had to be either an object or a scene (seeds listing "road" as
+    both) made valid: such a name stays an object when a phase handles it, else a scene."""
+    scene_names = {normalise_concept(s) for s in scenes}
+    handled = {normalise_concept(h) for h in handles}
+    both = {normalise_concept(o["name"]) for o in objects} & scene_names
+    if not both:
+        return objects, scenes
+    kept_objects = [o for o in objects if normalise_concept(o["name"]) not in both - handled]
+    kept_scenes = [s for s in scenes if normalise_concept(s) not in both & handled]
+    return kept_objects, kept_scenes
+
+
 def normalise_concept(name: str) -> str:
     return fold_name(name)
 

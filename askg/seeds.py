@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from askg.errors import InputError
 from askg.names import match_key, normalise_name
-from askg.schema import Decomposition, ObjectRelation, PhaseSpec, normalise_concept
+from askg.schema import Decomposition, ObjectRelation, PhaseSpec, separate_objects_and_scenes
 
 SEEDS_ENV = "ASKG_SEEDS_DIR"
 DATASET_TAGS = ("k400", "k600", "ucf101", "hmdb51")
@@ -64,7 +64,9 @@ class SeedAction(BaseModel):
         return uses
 
     def to_decomposition(self) -> Decomposition:
-        uses, scenes = _place_or_thing(self.object_uses(), self.scenes, self.phases)
+        # old seeds list a few names both as object and as scene ("road"); --strict reports them
+        handles = {h for phase in self.phases for h in phase.handles}
+        uses, scenes = separate_objects_and_scenes(self.object_uses(), self.scenes, handles)
         return Decomposition(
             objects=uses,  # validated by ObjectUse
             scenes=scenes,
@@ -79,21 +81,6 @@ class SeedAction(BaseModel):
                 for phase in self.phases
             ],
         )
-
-
-def _place_or_thing(
-    uses: list[dict[str, str]], scenes: list[str], phases: list[SeedPhase]
-) -> tuple[list[dict[str, str]], list[str]]:
-    """Old seeds list a few names both as object and as scene ("road"); a name is one or the other:
-    an object when a phase handles it, else a scene (`askg seeds check --strict` reports these)."""
-    scene_names = {normalise_concept(s) for s in scenes}
-    handled = {normalise_concept(h) for p in phases for h in p.handles}
-    both = {normalise_concept(u["name"]) for u in uses} & scene_names
-    if not both:
-        return uses, scenes
-    kept_uses = [u for u in uses if normalise_concept(u["name"]) not in both - handled]
-    kept_scenes = [s for s in scenes if normalise_concept(s) not in both & handled]
-    return kept_uses, kept_scenes
 
 
 class SeedFile(BaseModel):

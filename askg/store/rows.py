@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from askg.schema import ActionRecord, Provenance, concept_id, phase_id
+from askg.schema import ActionRecord, Provenance, concept_id, phase_id, separate_objects_and_scenes
 from askg.store.curation import CONTENT_HASH_KEY, content_hash, mark_if_edited
 
 Row = dict[str, Any]
@@ -130,14 +130,19 @@ def record_from_rows(
     `motions` (`body_part`, `motion`, `order`) and `handles` (`name`, `order`) lists; `poses` rows
     carry `body_part`, `pose`, `order`."""
     provenance = Provenance(**{k: props[k] for k in PROVENANCE_KEYS if props.get(k) is not None})
+    objects, scene_names = separate_objects_and_scenes(
+        [{"name": r["name"], "predicate": r.get("predicate") or "uses"} for r in _ordered(uses)],
+        [r["name"] for r in _ordered(scenes)],
+        {h["name"] for p in phases for h in p["handles"]},
+    )
     record = ActionRecord(
         id=props["id"],
         name=props["name"],
         aliases=list(props.get("aliases") or []),
         datasets=list(props.get("datasets") or []),
         provenance=provenance,
-        objects=[{"name": r["name"], "predicate": r.get("predicate") or "uses"} for r in _ordered(uses)],
-        scenes=[r["name"] for r in _ordered(scenes)],
+        objects=objects,
+        scenes=scene_names,
         object_relations=[
             {"subject": r["subject"], "predicate": r["predicate"], "object": r["object"]}
             for r in _ordered(relates)

@@ -233,3 +233,14 @@ def test_an_edited_pose_reads_as_curated(tmp_path: Path) -> None:
     got = store.get_action("folding arms")
     assert got is not None and got.provenance.curated
     assert "hanging loose at the sides" in {p.pose for p in got.poses}
+
+
+def test_a_graph_written_when_a_name_could_be_object_and_scene_still_reads(tmp_path: Path) -> None:
+    """Seeds used to list "road" both as object and as scene: such an action reads back valid, the
+    name kept as a scene (no phase handles it)."""
+    store = EmbeddedStore(tmp_path / "graph.json")
+    store.put_actions([make_record("pushing car", objects=["car"], scene="road")])
+    store.graph.add_node("Object:road", label="Object", id="road", name="road")
+    store.graph.add_edge("Action:pushing car", "Object:road", "USES", type="USES", predicate="uses", order=9)
+    got = store.get_action("pushing car")
+    assert got is not None and got.scenes == ["road"] and [o.name for o in got.objects] == ["car"]
