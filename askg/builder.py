@@ -4,6 +4,12 @@ Per class the first of: already in the store (skipped unless `rebuild`; a new al
 is still added), a curated seed, the LLM response cache, the LLM. Records are written as they
 complete, in chunks (the embedded store rewrites its file on every `put_actions`), so an interrupted
 run keeps what was done; LLM answers are cached as soon as they validate, so a re-run resumes.
+
+A class of a list whose dataset has its own seed for it (`punch@hmdb51`) becomes an action of its
+own, "punch (hmdb51)", with the class spelling as alias. Classes of several lists that resolve to one
+action (UCF101 "Punch" and K400 "punch") are built once, and the action records every list's
+spelling and dataset tag. LLM answers (and cached ones) are folded onto the concept vocabulary's
+canonical names (askg.vocabulary).
 """
 
 from __future__ import annotations
@@ -23,8 +29,9 @@ from askg.llm.client import DecompositionClient, LLMFailure
 from askg.llm.prompts import PROMPT_VERSION
 from askg.names import normalise_name
 from askg.schema import ActionRecord, Decomposition, Provenance
-from askg.seeds import Seed
+from askg.seeds import Seed, find_seed
 from askg.store.base import GraphStore
+from askg.vocabulary import EMPTY, Vocabulary
 
 Origin = Literal["store", "seed", "cache", "llm", "failed"]
 ORIGINS: tuple[Origin, ...] = ("store", "seed", "cache", "llm", "failed")
@@ -68,6 +75,18 @@ class BuildOptions:
     prompt_version: str = PROMPT_VERSION
 
 
+@dataclass
+class _Target:
+    """One action to resolve, and every class entry (with its dataset tag) that names it."""
+
+    entry: ClassEntry  # the first entry naming it: the one asked about
+    seed: Seed | None
+    candidates: list[str]  # action ids it may already be stored under, in order
+    names: list[str]  # every class spelling naming it
+    datasets: list[str]
+    entries: list[ClassEntry]
+
+
 class _Writer:
     """Buffers records and writes them in chunks; `flush` must run at the end (also on interruption)."""
 
@@ -98,6 +117,7 @@ class Builder:
         options: BuildOptions,
         on_outcome: Callable[[ClassOutcome], None] | None = None,
         dataset_tags: dict[str, str] | None = None,
+        vocabulary: Vocabulary = EMPTY,
     ) -> None:
         self.store = store
         self.seeds = seeds
@@ -107,49 +127,75 @@ class Builder:
         self.on_outcome = on_outcome or (lambda _: None)
         self.outcomes: list[ClassOutcome] = []
         self.dataset_tags = dataset_tags or {}  # match key -> dataset tag, when not options.dataset
+        self.vocabulary = vocabulary
 
     def _dataset(self, entry: ClassEntry) -> str:
         return self.dataset_tags.get(entry.key, self.options.dataset)
 
     def build(self, entries: list[ClassEntry], duplicates: list[str] | None = None) -> BuildSummary:
-        return asyncio.run(self.build_async(entries, duplicates))
+        return self.build_items([(entry, self._dataset(entry)) for entry in entries], duplicates)
+
+    def build_items(
+        self, items: list[tuple[ClassEntry, str]], duplicates: list[str] | None = None
+    ) -> BuildSummary:
+        """Build (class entry, dataset tag) pairs; one class may come in several lists."""
+        return asyncio.run(self.build_async(items, duplicates))
 
     async def build_async(
-        self, entries: list[ClassEntry], duplicates: list[str] | None = None
+        self, items: list[tuple[ClassEntry, str]], duplicates: list[str] | None = None
     ) -> BuildSummary:
         started = time.perf_counter()
         writer = _Writer(self.store, self.options.chunk_size)
         existing = set(self.store.action_ids())
-        to_ask: list[ClassEntry] = []
+        to_ask: list[_Target] = []
         try:
-            for entry in entries:
-                if not self._resolve_locally(entry, existing, writer):
-                    to_ask.append(entry)
+            for target in self._targets(items):
+                if not self._resolve_locally(target, existing, writer):
+                    to_ask.append(target)
             if to_ask and self.client is None:
-                for entry in to_ask:
-                    self._done(ClassOutcome(class_name=entry.name, origin="failed", reason=NO_LLM_REASON))
+                for target in to_ask:
+                    self._done_all(target, "failed", reason=NO_LLM_REASON)
             elif to_ask:
                 await self._ask_llm(to_ask, writer)
         finally:
             writer.flush()
-        return self._summary(len(entries), duplicates or [], time.perf_counter() - started)
+        return self._summary(len(items), duplicates or [], time.perf_counter() - started)
+
+    def _targets(self, items: list[tuple[ClassEntry, str]]) -> list[_Target]:
+        """The actions the items name, in first-mention order: a dataset's own seed makes an action
+        of its own; otherwise all spellings of one class (one match key) share one action."""
+        targets: dict[str, _Target] = {}
+        for entry, dataset in items:
+            seed = find_seed(self.seeds, entry.key, dataset)
+            if seed is not None and seed.dataset:
+                group, candidates = f"{entry.key}@{seed.dataset}", [seed.action_name]
+            else:
+                group = entry.key
+                candidates = [entry.normalised] + ([normalise_name(seed.name)] if seed else [])
+            target = targets.get(group)
+            if target is None:
+                targets[group] = _Target(entry, seed, candidates, [entry.name], [dataset], [entry])
+                continue
+            target.names.append(entry.name)
+            target.datasets.append(dataset)
+            target.entries.append(entry)
+        return list(targets.values())
 
     # --- store / seed / cache ------------------------------------------------------------------
 
-    def _resolve_locally(self, entry: ClassEntry, existing: set[str], writer: _Writer) -> bool:
-        seed = self.seeds.get(entry.key)
-        candidates = [entry.normalised] + ([normalise_name(seed.name)] if seed else [])
+    def _resolve_locally(self, target: _Target, existing: set[str], writer: _Writer) -> bool:
+        seed = target.seed
         if not self.options.rebuild:
-            for action_id in candidates:
+            for action_id in target.candidates:
                 if action_id in existing:
-                    self._tag_existing(entry, action_id, writer)
-                    self._done(ClassOutcome(class_name=entry.name, origin="store", action_id=action_id))
+                    self._tag_existing(target, action_id, writer)
+                    self._done_all(target, "store", action_id=action_id)
                     return True
         if seed is not None:
             provenance = Provenance(source="seed", seed_version=seed.version)
-            self._emit(entry, seed.name, seed.decomposition, provenance, "seed", writer)
+            self._emit(target, seed.action_name, seed.decomposition, provenance, "seed", writer)
             return True
-        cached = self._cached(entry)
+        cached = self._cached(target.entry)
         if cached is not None:
             provenance = Provenance(
                 source="llm",
@@ -157,25 +203,32 @@ class Builder:
                 prompt_version=cached.prompt_version,
                 built_at=cached.built_at,
             )
-            self._emit(entry, entry.name, cached.decomposition, provenance, "cache", writer)
+            decomposition = self._canonical(cached.decomposition)
+            self._emit(target, target.entry.name, decomposition, provenance, "cache", writer)
             return True
         return False
+
+    def _canonical(self, decomposition: Decomposition) -> Decomposition:
+        """The answer with vocabulary synonyms folded onto canonical names; unchanged in the rare case
+        where folding would make an object and a scene one name."""
+        try:
+            return self.vocabulary.canonicalise(decomposition)
+        except ValueError:
+            return decomposition
 
     def _cached(self, entry: ClassEntry) -> CachedAnswer | None:
         if self.cache is None or not self.options.read_cache:
             return None
         return self.cache.get(self.options.model, self.options.prompt_version, entry.normalised)
 
-    def _tag_existing(self, entry: ClassEntry, action_id: str, writer: _Writer) -> None:
-        """Add this class file's spelling and dataset tag to a stored action if they are missing."""
+    def _tag_existing(self, target: _Target, action_id: str, writer: _Writer) -> None:
+        """Add the class files' spellings and dataset tags to a stored action if they are missing."""
         found = self.store.get_actions([action_id])
         if not found:
             return
         record = found[0]
-        aliases = set(record.aliases)
-        if entry.name.strip() != record.name:
-            aliases.add(entry.name.strip())
-        datasets = {*record.datasets, self._dataset(entry)}
+        aliases = set(record.aliases) | {n.strip() for n in target.names if n.strip() != record.name}
+        datasets = {*record.datasets, *target.datasets}
         if aliases != set(record.aliases) or datasets != set(record.datasets):
             updated = record.model_dump()
             updated.update(aliases=sorted(aliases), datasets=sorted(datasets))
@@ -183,7 +236,7 @@ class Builder:
 
     def _emit(
         self,
-        entry: ClassEntry,
+        target: _Target,
         name: str,
         decomposition: Decomposition,
         provenance: Provenance,
@@ -191,27 +244,27 @@ class Builder:
         writer: _Writer,
     ) -> None:
         record = ActionRecord.create(
-            name, decomposition, provenance, aliases=[entry.name], datasets=[self._dataset(entry)]
+            name, decomposition, provenance, aliases=target.names, datasets=target.datasets
         )
         writer.add(record)
-        self._done(ClassOutcome(class_name=entry.name, origin=origin, action_id=record.id))
+        self._done_all(target, origin, action_id=record.id)
 
     # --- LLM -----------------------------------------------------------------------------------
 
-    async def _ask_llm(self, entries: list[ClassEntry], writer: _Writer) -> None:
+    async def _ask_llm(self, targets: list[_Target], writer: _Writer) -> None:
         assert self.client is not None
         client = self.client
-        queue: asyncio.Queue[ClassEntry] = asyncio.Queue()
-        for entry in entries:
-            queue.put_nowait(entry)
+        queue: asyncio.Queue[_Target] = asyncio.Queue()
+        for target in targets:
+            queue.put_nowait(target)
 
         async def worker() -> None:
             while True:
                 try:
-                    entry = queue.get_nowait()
+                    target = queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
-                await self._ask_one(client, entry, writer)
+                await self._ask_one(client, target, writer)
 
         workers = [asyncio.create_task(worker()) for _ in range(max(1, self.options.concurrency))]
         try:
@@ -221,12 +274,13 @@ class Builder:
                 task.cancel()
             await client.close()
 
-    async def _ask_one(self, client: DecompositionClient, entry: ClassEntry, writer: _Writer) -> None:
+    async def _ask_one(self, client: DecompositionClient, target: _Target, writer: _Writer) -> None:
         config = client.config
+        entry = target.entry
         try:
             decomposition = await client.decompose(entry.normalised)
         except LLMFailure as exc:
-            self._done(ClassOutcome(class_name=entry.name, origin="failed", reason=str(exc)))
+            self._done_all(target, "failed", reason=str(exc))
             return
         if self.cache is not None:
             self.cache.put(config.model, config.prompt_version, entry.normalised, decomposition)
@@ -236,9 +290,15 @@ class Builder:
             prompt_version=config.prompt_version,
             built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         )
-        self._emit(entry, entry.name, decomposition, provenance, "llm", writer)
+        self._emit(target, entry.name, self._canonical(decomposition), provenance, "llm", writer)
 
     # --- bookkeeping ---------------------------------------------------------------------------
+
+    def _done_all(self, target: _Target, origin: Origin, action_id: str | None = None,
+                  reason: str | None = None) -> None:
+        """One outcome per class entry that names the target."""
+        for entry in target.entries:
+            self._done(ClassOutcome(class_name=entry.name, origin=origin, action_id=action_id, reason=reason))
 
     def _done(self, outcome: ClassOutcome) -> None:
         self.outcomes.append(outcome)

@@ -126,20 +126,23 @@ def _json_entries(path: Path) -> list[tuple[int, str]]:
 
 
 def read_class_lists(paths: list[Path], dataset: str | None) -> tuple[list[tuple[ClassEntry, str]], list[str]]:
-    """Entries of several class files, each with its dataset tag (`dataset`, else the file stem);
-    a class repeated within or across files is reported once and kept at its first place."""
-    seen: set[str] = set()
+    """Entries of several class files, each with its dataset tag (`dataset`, else the file stem).
+    A class repeated within a file, or in two files of the same tag, is reported once and kept at
+    its first place; a class in lists of different tags (UCF101 "Punch", HMDB51 "punch") is kept once
+    per tag, so the build records every list's tag and spelling."""
+    seen: set[tuple[str, str]] = set()
     entries: list[tuple[ClassEntry, str]] = []
     duplicates: list[str] = []
     for path in paths:
         class_list = read_class_list(path)
+        tag = dataset or class_list.dataset
         duplicates.extend(f"{path.name}: {d}" for d in class_list.duplicates)
         for entry in class_list.entries:
-            if entry.key in seen:
+            if (entry.key, tag) in seen:
                 duplicates.append(
                     f"{path.name}: {entry.name!r} (line {entry.line}) already in an earlier file"
                 )
                 continue
-            seen.add(entry.key)
-            entries.append((entry, dataset or class_list.dataset))
+            seen.add((entry.key, tag))
+            entries.append((entry, tag))
     return entries, duplicates

@@ -4,8 +4,10 @@ Names of each label are embedded with all-MiniLM-L6-v2 (shipped offline by the `
 package; sentence-transformers, and so torch, is imported only inside `embed`). Clustering is greedy
 against each cluster's canonical name only (no chaining through intermediate names): names are
 visited most-used first (ties: shortest, then alphabetical), and each joins the first canonical with
-cosine ≥ threshold or becomes a canonical itself. Applying rewrites the affected records, re-puts
-them and records the merged names on the canonical node's `merged_from`.
+cosine ≥ threshold or becomes a canonical itself. The concept vocabulary (askg.vocabulary) comes
+first: its synonyms are merged onto their canonical name whatever the embeddings say, and its
+`distinct` pairs are never merged. Applying rewrites the affected records, re-puts them and records
+the merged names on the canonical node's `merged_from`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from pydantic import BaseModel
 
 from askg.schema import ActionRecord
 from askg.store.base import GraphStore
+from askg.vocabulary import EMPTY, Vocabulary
 
 CONCEPT_LABELS = ("Object", "Scene", "BodyPart")
 DEFAULT_THRESHOLD = 0.9
@@ -72,10 +75,13 @@ def concept_uses(records: Sequence[ActionRecord]) -> dict[str, Counter[str]]:
     uses: dict[str, Counter[str]] = {label: Counter() for label in CONCEPT_LABELS}
     for record in records:
         uses["Object"].update(o.name for o in record.objects)
-        uses["Object"].update(n for r in record.object_relations for n in (r.subject, r.object))
+        ends = [n for r in record.object_relations for n in (r.subject, r.object)]
+        uses["Object"].update(n for n in ends if record.endpoint_label(n) == "Object")
         uses["Object"].update(h for p in record.phases for h in p.handles)
         uses["Scene"].update(record.scenes)
+        uses["Scene"].update(n for n in ends if record.endpoint_label(n) == "Scene")
         uses["BodyPart"].update(m.body_part for p in record.phases for m in p.motions)
+        uses["BodyPart"].update(p.body_part for p in record.poses)
     return uses
 
 
@@ -127,9 +133,10 @@ def compatible(a: str, b: str) -> bool:
 
 
 def cluster(
-    uses: Counter[str], vectors: Any, names: list[str], threshold: float
+    uses: Counter[str], vectors: Any, names: list[str], threshold: float, vocabulary: Vocabulary = EMPTY
 ) -> list[tuple[str, dict[str, float]]]:
-    """(canonical, {merged name: cosine}) for every cluster with more than one name."""
+    """(canonical, {merged name: cosine}) for every cluster with more than one name; a pair the
+    vocabulary calls distinct is never put in one cluster."""
     import numpy as np
 
     index = {name: i for i, name in enumerate(names)}
@@ -145,7 +152,7 @@ def cluster(
         spelled = {by_compact[k] for k in _spellings(key)
                    if k in by_compact and spelling_variant(name, canonicals[by_compact[k]])}
         close = {int(i) for i in np.flatnonzero(sims >= threshold) if compatible(name, canonicals[i])}
-        candidates = spelled | close
+        candidates = {i for i in spelled | close if not vocabulary.are_distinct(name, canonicals[i])}
         if candidates:
             best = max(candidates, key=lambda i: float(sims[i]))
             members[canonicals[best]][name] = round(float(sims[best]), 4)
@@ -161,24 +168,43 @@ def _spellings(key: str) -> list[str]:
     return [key, key + "s", key + "es", key.removesuffix("s"), key.removesuffix("es")]
 
 
+VOCABULARY_SIMILARITY = 1.0  # reported for a merge the vocabulary makes (a listed synonym)
+
+
 def plan_dedup(
-    records: Sequence[ActionRecord], threshold: float = DEFAULT_THRESHOLD, embedder: Embedder = embed
+    records: Sequence[ActionRecord],
+    threshold: float = DEFAULT_THRESHOLD,
+    embedder: Embedder = embed,
+    vocabulary: Vocabulary = EMPTY,
 ) -> DedupPlan:
     uses = concept_uses(records)
     merges: list[Merge] = []
     before: dict[str, int] = {}
     after: dict[str, int] = {}
+    aliases = vocabulary.alias_map()
     for label in CONCEPT_LABELS:
-        names = sorted(uses[label])
-        before[label] = after[label] = len(names)
-        if len(names) < 2:
-            continue
-        for canonical, merged in cluster(uses[label], embedder(names), names, threshold):
-            counts = {n: uses[label][n] for n in [canonical, *merged]}
-            merges.append(
-                Merge(label=label, canonical=canonical, merged=sorted(merged), similarity=merged, uses=counts)
-            )
-            after[label] -= len(merged)
+        before[label] = len(uses[label])
+        # vocabulary synonyms first: each listed alias joins its canonical name
+        groups: dict[str, dict[str, float]] = {}
+        folded: Counter[str] = Counter()
+        for name, count in uses[label].items():
+            canonical = aliases.get(name, name)
+            folded[canonical] += count
+            if canonical != name:
+                groups.setdefault(canonical, {})[name] = VOCABULARY_SIMILARITY
+        names = sorted(folded)
+        clusters = cluster(folded, embedder(names), names, threshold, vocabulary) if len(names) > 1 else []
+        for canonical, merged in clusters:
+            members = dict(merged)
+            for name in [canonical, *merged]:
+                members.update(groups.pop(name, {}))
+            groups[canonical] = members
+        for canonical, members in sorted(groups.items()):
+            counts = {n: uses[label][n] for n in [canonical, *members]}
+            merges.append(Merge(label=label, canonical=canonical, merged=sorted(members),
+                                similarity=dict(sorted(members.items())), uses=counts))
+        after[label] = len(names) - sum(len(merged) for _, merged in clusters)
+    merges.sort(key=lambda m: (CONCEPT_LABELS.index(m.label), -sum(m.uses.values()), m.canonical))
     return DedupPlan(threshold=threshold, distinct_before=before, distinct_after=after, merges=merges)
 
 
@@ -190,8 +216,11 @@ def rewrite(record: ActionRecord, plan: DedupPlan) -> ActionRecord:
         use["name"] = objects.get(use["name"], use["name"])
     data["scenes"] = [scenes.get(s, s) for s in data["scenes"]]
     for rel in data["object_relations"]:
-        rel["subject"] = objects.get(rel["subject"], rel["subject"])
-        rel["object"] = objects.get(rel["object"], rel["object"])
+        for end in ("subject", "object"):
+            mapping = scenes if record.endpoint_label(rel[end]) == "Scene" else objects
+            rel[end] = mapping.get(rel[end], rel[end])
+    for pose in data["poses"]:
+        pose["body_part"] = parts.get(pose["body_part"], pose["body_part"])
     for phase in data["phases"]:
         phase["handles"] = [objects.get(h, h) for h in phase["handles"]]
         for motion in phase["motions"]:

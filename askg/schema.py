@@ -1,8 +1,9 @@
 """The ASKG data model (DESIGN.md §3) as pydantic models.
 
-An action's knowledge is one `ActionRecord`: the action node, its static concepts (objects it uses,
-scenes it happens in, object–object relations) and its dynamic concepts (ordered phases, the body
-parts each phase moves and the objects it handles), plus provenance. Stores write and read whole
+An action's knowledge is one `ActionRecord`: the action node, its static concepts (objects with the
+predicate the performer does with them, scenes it happens in, relations between those objects and
+scenes, visible body poses) and its dynamic concepts (ordered phases, the body parts each phase moves
+and the objects it handles), plus provenance. Stores write and read whole
 records, so an action is always written whole or not at all, and a record read back from either store
 equals the record written.
 
@@ -22,7 +23,7 @@ SCHEMA_VERSION = 1
 
 # Node labels and relationship types: the fixed vocabulary Cypher is built from (never user input).
 NODE_LABELS = ("Action", "Object", "Scene", "Phase", "BodyPart")
-REL_TYPES = ("USES", "IN_SCENE", "RELATES", "HAS_PHASE", "NEXT", "MOVES", "HANDLES")
+REL_TYPES = ("USES", "IN_SCENE", "RELATES", "SHOWS", "HAS_PHASE", "NEXT", "MOVES", "HANDLES")
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME_LENGTH)]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
@@ -51,7 +52,10 @@ class ObjectUse(_Frozen):
 
 
 class ObjectRelation(_Frozen):
-    """(Object)-[:RELATES {predicate}]->(Object), e.g. rope –attached to→ harness."""
+    """(Object|Scene)-[:RELATES {predicate}]->(Object|Scene), e.g. rope –attached to→ harness.
+
+    An end named among the action's `scenes` is a Scene node, any other end an Object node
+    (`Decomposition.endpoint_label`)."""
 
     subject: Name
     predicate: Text
@@ -131,6 +135,30 @@ class Decomposition(_Frozen):
     def _unique_relations(cls, value: list[ObjectRelation]) -> list[ObjectRelation]:
         return _unique(value)
 
+    @field_validator("poses")
+    @classmethod
+    def _unique_poses(cls, value: list[Pose]) -> list[Pose]:
+        return _unique(value)
+
+    @model_validator(mode="after")
+    def _objects_are_not_scenes(self) -> Decomposition:
+        both = sorted(self.object_names() & set(self.scenes))
+        if both:
+            raise ValueError(f"named both as an object and as a scene: {', '.join(both)}")
+        return self
+
+    def object_names(self) -> set[str]:
+        """Every name this action uses as an Object: its objects, the objects its phases handle and
+        the relation ends that are not scenes."""
+        scenes = set(self.scenes)
+        names = {o.name for o in self.objects} | {h for p in self.phases for h in p.handles}
+        names.update(n for r in self.object_relations for n in (r.subject, r.object) if n not in scenes)
+        return names
+
+    def endpoint_label(self, name: str) -> Literal["Object", "Scene"]:
+        """The node label of relation end `name`: Scene when it is one of this action's scenes."""
+        return "Scene" if name in self.scenes else "Object"
+
 
 class Provenance(_Frozen):
     source: Source
@@ -196,6 +224,21 @@ class GraphDocument(BaseModel):
     format: Literal["askg-graph"] = "askg-graph"
     schema_version: int = SCHEMA_VERSION
     actions: list[ActionRecord]
+
+
+def separate_objects_and_scenes(
+    objects: list[dict[str, Any]], scenes: list[str], handles: set[str]
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Data written before a name had to be either an object or a scene (seeds listing "road" as
+    both) made valid: such a name stays an object when a phase handles it, else a scene."""
+    scene_names = {normalise_concept(s) for s in scenes}
+    handled = {normalise_concept(h) for h in handles}
+    both = {normalise_concept(o["name"]) for o in objects} & scene_names
+    if not both:
+        return objects, scenes
+    kept_objects = [o for o in objects if normalise_concept(o["name"]) not in both - handled]
+    kept_scenes = [s for s in scenes if normalise_concept(s) not in both & handled]
+    return kept_objects, kept_scenes
 
 
 def normalise_concept(name: str) -> str:

@@ -16,6 +16,7 @@ MIN_PHASES = 3
 MIN_BODY_PARTS = 2
 MIN_SCENES = 1
 MIN_STATIC_CONCEPTS = 3
+MIN_BODY_ONLY_POSES = 2  # a body-only action (no objects) shows poses instead of 3 static concepts
 
 _ARTICLE_START = re.compile(r"^(a|an|the)\s", re.IGNORECASE)
 
@@ -34,14 +35,16 @@ def seed_problems(name: str, decomposition: Decomposition, body_parts: frozenset
     used_parts = {m.body_part for p in decomposition.phases for m in p.motions}
     if len(used_parts) < MIN_BODY_PARTS:
         problems.append(f"{len(used_parts)} distinct body parts (< {MIN_BODY_PARTS})")
-    unknown = sorted(used_parts - body_parts)
+    unknown = sorted((used_parts | {p.body_part for p in decomposition.poses}) - body_parts)
     if unknown:
         problems.append(f"body parts not in the vocabulary: {', '.join(unknown)}")
     if len(decomposition.scenes) < MIN_SCENES:
         problems.append(f"{len(decomposition.scenes)} scenes (< {MIN_SCENES})")
     static = {o.name for o in decomposition.objects} | set(decomposition.scenes)
-    if len(static) < MIN_STATIC_CONCEPTS:
-        problems.append(f"{len(static)} static concepts (< {MIN_STATIC_CONCEPTS})")
+    body_only = not decomposition.objects and len(decomposition.poses) >= MIN_BODY_ONLY_POSES
+    if len(static) < MIN_STATIC_CONCEPTS and not body_only:
+        problems.append(f"{len(static)} static concepts (< {MIN_STATIC_CONCEPTS}; a body-only action with no "
+                        f"objects needs >= {MIN_BODY_ONLY_POSES} poses instead)")
     for phase in decomposition.phases:
         if not phase.motions:
             problems.append(f"phase without motions: {phase.text!r}")
@@ -73,7 +76,7 @@ class CoverageReport:
 def coverage_reports(seeds_dir: Path) -> list[CoverageReport]:
     """One report per shipped class list in `graph_seeds/classes/` (seeded, missing, failing)."""
     from askg.class_lists import read_class_list
-    from askg.seeds import load_seeds
+    from askg.seeds import find_seed, load_seeds
 
     seeds = load_seeds(seeds_dir)
     vocabulary = body_part_vocabulary(seeds_dir)
@@ -82,7 +85,7 @@ def coverage_reports(seeds_dir: Path) -> list[CoverageReport]:
         class_list = read_class_list(path)
         report = CoverageReport(dataset=path.stem, classes=len(class_list.entries))
         for entry in class_list.entries:
-            seed = seeds.get(entry.key)
+            seed = find_seed(seeds, entry.key, class_list.dataset)
             if seed is None:
                 report.missing.append(entry.name)
                 continue
@@ -103,9 +106,8 @@ def concept_counts(seeds_dir: Path) -> dict[str, int]:
     body_parts: set[str] = set()
     for seed in load_seeds(seeds_dir).values():
         d = seed.decomposition
-        objects.update(o.name for o in d.objects)
-        objects.update(x for r in d.object_relations for x in (r.subject, r.object))
-        objects.update(h for p in d.phases for h in p.handles)
+        objects.update(d.object_names())
         scenes.update(d.scenes)
         body_parts.update(m.body_part for p in d.phases for m in p.motions)
+        body_parts.update(p.body_part for p in d.poses)
     return {"Object": len(objects), "Scene": len(scenes), "BodyPart": len(body_parts)}

@@ -34,7 +34,7 @@ def write_action_per_row(tx: ManagedTransaction, rows: ActionRows) -> None:
     replace_subgraph_prelude(tx, rows.id)
     tx.run(cypher.MERGE_ACTION, id=rows.id, props=rows.props).consume()
     for statement, field in cypher.BATCHED_WRITES:
-        for row in getattr(rows, field):
+        for row in rows.batch(field):
             tx.run(statement, id=rows.id, rows=[row]).consume()
 
 

@@ -137,7 +137,11 @@ def action_tree(record: ActionRecord) -> Tree:
         scenes.add(scene)
     relations = tree.add("[cyan]RELATES[/]")
     for rel in record.object_relations:
-        relations.add(f"{rel.subject} –{rel.predicate}→ {rel.object}")
+        ends = [f"{n} [dim](scene)[/]" if record.endpoint_label(n) == "Scene" else n for n in (rel.subject, rel.object)]
+        relations.add(f"{ends[0]} –{rel.predicate}→ {ends[1]}")
+    poses = tree.add("[cyan]SHOWS[/]")
+    for pose in record.poses:
+        poses.add(f"{pose.body_part}: {pose.pose}")
     phases = tree.add("[cyan]HAS_PHASE[/] (in order, NEXT between)")
     for order, phase in enumerate(record.phases, start=1):
         node = phases.add(f"{order}. {phase.text}")

@@ -20,6 +20,7 @@ from askg.llm.prompts import PROMPT_VERSION, body_part_vocabulary
 from askg.seeds import Seed, default_seeds_dir, load_seeds
 from askg.settings import AskgSettings
 from askg.store import GraphStore, open_store
+from askg.vocabulary import load_vocabulary
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -139,9 +140,9 @@ def build_command(
             prompt_version=PROMPT_VERSION,
         )
         client = DecompositionClient(config) if config else None
-        tags = {entry.key: tag for entry, tag in pairs}
-        builder = Builder(store, seeds, cache, client, options, on_outcome=advance, dataset_tags=tags)
-        summary = builder.build([entry for entry, _ in pairs], duplicates)
+        vocabulary = load_vocabulary(default_seeds_dir())
+        builder = Builder(store, seeds, cache, client, options, on_outcome=advance, vocabulary=vocabulary)
+        summary = builder.build_items(pairs, duplicates)
         if dedup:
             _run_dedup(
                 store, dedup_threshold, apply=True, as_json=False, out=err_console if as_json else console
@@ -209,9 +210,8 @@ def _run_dedup(
     store: GraphStore, threshold: float, apply: bool, as_json: bool, out: Console = console
 ) -> None:
     from askg.dedup import apply_dedup, plan_dedup
-
     records = store.get_actions()
-    plan = plan_dedup(records, threshold)
+    plan = plan_dedup(records, threshold, vocabulary=load_vocabulary(default_seeds_dir()))
     changed = apply_dedup(store, records, plan) if apply else 0
     if as_json:
         typer.echo(json.dumps({"applied": apply, "changed_actions": changed, **plan.model_dump()}, indent=2))

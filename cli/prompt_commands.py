@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from askg.dataset_actions import DatasetView
 from askg.errors import InputError
 from askg.prompts.document import json_schema_text, prompt_stats
 from askg.prompts.export import PromptFormat, build_export, export_text, select_class_names, write_export
@@ -51,8 +52,11 @@ def register(app: typer.Typer, open_store: Callable[[], GraphStore]) -> None:
             if out.exists() and not force:
                 raise InputError(f"{out} exists: pass --force to replace it, or --out another file")
         names = select_class_names(classes, dataset)
+        # a class list's dataset (--dataset, or the class file's name as in `askg build`) picks its
+        # dataset-specific actions ("punch (hmdb51)") over the generic ones
+        tag = dataset or (classes.stem if classes is not None else None)
         with open_store() as store:
-            export = build_export(store, names, allow_missing=allow_missing)
+            export = build_export(DatasetView(store, tag), names, allow_missing=allow_missing)
         if str(out) == "-":
             typer.echo(export_text(export, fmt), nl=False)
             return

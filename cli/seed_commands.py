@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from askg.errors import AskgError
@@ -19,6 +20,7 @@ from askg.seed_check import (
     concept_counts,
     coverage_reports,
 )
+from askg.seed_strict import StrictReport, strict_check
 from askg.seeds import default_seeds_dir
 
 seeds_app = typer.Typer(help="The curated seed ASKG shipped in graph_seeds/.", no_args_is_help=True)
@@ -31,19 +33,26 @@ class SeedCheckFailed(AskgError):
 @seeds_app.command("check")
 def check_command(
     seeds_dir: Annotated[Path | None, typer.Option("--seeds-dir", help="Default: the shipped graph_seeds/.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Also check every rule of SEED_FORMAT.md a program "
+                                                          "can check, on every seed (as CI does).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Every class of every shipped class list has a seed passing the thresholds
-    (phases ≥ 3, distinct body parts ≥ 2, scenes ≥ 1, objects + scenes ≥ 3, known body parts)."""
+    (phases ≥ 3, distinct body parts ≥ 2, scenes ≥ 1, objects + scenes ≥ 3 or, with no objects,
+    poses ≥ 2, known body parts); with --strict, every seed follows the rules of SEED_FORMAT.md."""
     root = seeds_dir or default_seeds_dir()
     reports = coverage_reports(root)
-    ok = all(r.ok for r in reports)
+    strict_report = strict_check(root) if strict else None
+    ok = all(r.ok for r in reports) and (strict_report is None or strict_report.ok)
     if as_json:
-        typer.echo(json.dumps({
+        document: dict[str, object] = {
             "ok": ok, "concepts": concept_counts(root),
             "datasets": [{"dataset": r.dataset, "classes": r.classes, "seeded": r.seeded, "missing": r.missing,
                           "failing": r.failing} for r in reports],
-        }, indent=2))
+        }
+        if strict_report is not None:
+            document["strict"] = strict_report.as_json()
+        typer.echo(json.dumps(document, indent=2))
     else:
         console = Console(highlight=False, soft_wrap=True)
         table = Table(title=f"seed coverage ({root}); thresholds: phases ≥ {MIN_PHASES}, body parts ≥ "
@@ -60,5 +69,20 @@ def check_command(
                 console.print(f"[red]missing[/] {r.dataset}: {name}")
             for name, problems in r.failing.items():
                 console.print(f"[red]failing[/] {r.dataset}: {name}: {'; '.join(problems)}")
+        if strict_report is not None:
+            _print_strict(console, strict_report)
     if not ok:
         raise SeedCheckFailed("seed check failed: see the report above")
+
+
+def _print_strict(console: Console, report: StrictReport) -> None:
+    for label, found in sorted(report.problems.items()):
+        for rule, problem in found:
+            console.print(f"[red]strict[/] {escape(f'{label}: [{rule}] {problem}')}", markup=True)
+    table = Table(title=f"strict rules over {report.seeds} seeds")
+    table.add_column("rule")
+    table.add_column("failing seeds", justify="right")
+    for rule, count in report.counts().items():
+        table.add_row(rule, str(count))
+    table.add_row("any rule", str(len(report.problems)))
+    console.print(table)

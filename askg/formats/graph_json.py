@@ -49,9 +49,12 @@ def records_to_networkx(records: list[ActionRecord]) -> nx.MultiDiGraph:
         for row in rows.scenes:
             graph.add_edge(action, node("Scene", row["id"], name=row["name"]), type="IN_SCENE", order=row["order"])
         for row in rows.relates:
-            graph.add_edge(node("Object", row["subject_id"], name=row["subject"]),
-                           node("Object", row["object_id"], name=row["object"]), type="RELATES",
+            graph.add_edge(node(row["subject_label"], row["subject_id"], name=row["subject"]),
+                           node(row["object_label"], row["object_id"], name=row["object"]), type="RELATES",
                            predicate=row["predicate"], action=record.id, order=row["order"])
+        for row in rows.poses:
+            graph.add_edge(action, node("BodyPart", row["id"], name=row["name"]), type="SHOWS",
+                           pose=row["pose"], order=row["order"])
         for row in rows.phases:
             graph.add_edge(action, node("Phase", row["id"], text=row["text"]), type="HAS_PHASE", order=row["order"])
         for row in rows.next:

@@ -135,6 +135,9 @@ def validate_answer(content: str) -> Decomposition:
         raw = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ValueError(f"not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    missing = _objects_without_predicate(raw)
+    if missing:
+        raise ValueError(f"does not match the schema (objects: give a predicate for {', '.join(missing[:5])})")
     try:
         decomposition = Decomposition.model_validate(raw)
     except ValidationError as exc:
@@ -147,6 +150,20 @@ def validate_answer(content: str) -> Decomposition:
     if not decomposition.objects and not decomposition.scenes:
         raise ValueError("does not match the schema (objects/scenes: give at least one object or scene)")
     return decomposition
+
+
+def _objects_without_predicate(raw: object) -> list[str]:
+    """Objects answered without a predicate (a bare name, or no or an empty "predicate")."""
+    objects = raw.get("objects") if isinstance(raw, dict) else None
+    if not isinstance(objects, list):
+        return []
+    missing = []
+    for item in objects:
+        if isinstance(item, str):
+            missing.append(repr(item))
+        elif isinstance(item, dict) and not str(item.get("predicate") or "").strip():
+            missing.append(repr(item.get("name")))
+    return missing
 
 
 def _short(text: str, limit: int = 160) -> str:

@@ -15,19 +15,32 @@ import yaml
 
 from askg.schema import Decomposition
 
-PROMPT_VERSION = "askg-decompose-v1"
+PROMPT_VERSION = "askg-decompose-v2"
 SCHEMA_NAME = "action_decomposition"
 CLASS_LINE_PREFIX = "Action class: "
 
 SYSTEM_TEMPLATE = """\
 You are an expert annotator building an Action Semantic Knowledge Graph for zero-shot video action \
-recognition. For one human action class you describe what can be seen in a video of it:
-- objects: the physical objects the action uses, each with a short predicate (e.g. "holds", "rides");
-- scenes: one to three places where it typically happens;
-- object_relations: spatial or functional relations between two of those objects \
-(subject, predicate, object);
-- phases: three to five ordered sub-actions; for each, a short description (text), the body parts \
-that move with how they move (motions), and the objects handled in that phase (handles).
+recognition. For one human action class you describe what can be seen in a typical video of it, as \
+one coherent scenario:
+- objects: the physical objects a viewer could point at, each with a predicate: a verb phrase in the \
+third person singular whose subject is the person performing the action and that is literally true \
+("rides", "swings", "wears", "bites into", "stands on", "pours water from"). Use "uses" only when the \
+person literally uses the object as a tool; never "involves" or "has". No body parts, sounds or \
+abstractions; qualify a word that names different things ("archery bow", not "bow");
+- scenes: one to three specific places where it typically happens ("weightlifting gym", "kitchen"), \
+never generic ones ("indoor room", "outdoor area", "room", "home"); a name is an object or a scene, \
+never both;
+- object_relations: physically true, visible relations between two of the listed objects or scenes \
+(subject, predicate, object), the subject being the thing the predicate is about;
+- poses: visible static body configurations, a body part and a phrase that reads after \
+"the <body part>" ("pressed together in front of the chest"); at least two when the action uses no \
+objects;
+- phases: three to five ordered sub-actions. Each text is a gerund phrase ("gripping the bar ...") \
+that names only visible things, never repeats the verb of the class name and never gives \
+alternatives with "or"; motions give the body parts that move with a bare verb phrase each \
+("grip the bar"); handles lists the objects touched in that phase. Every object is handled in a \
+phase or named in a phase text.
 Use lower-case singular nouns for objects and scenes, no articles. Name body parts only from this \
 vocabulary: {body_parts}.
 Answer with one JSON object matching the given JSON schema and nothing else."""
@@ -64,8 +77,15 @@ def retry_prompt(error: str) -> str:
 
 @cache
 def decomposition_json_schema() -> str:
-    """The pydantic schema of `Decomposition`, serialised once (sent as `response_format`)."""
-    return json.dumps(Decomposition.model_json_schema(), sort_keys=True)
+    """The pydantic schema of `Decomposition` as the model must answer it (sent as
+    `response_format`): every object with its own predicate (no "uses" default), serialised once."""
+    schema = Decomposition.model_json_schema()
+    use = schema["$defs"]["ObjectUse"]
+    use["properties"]["predicate"].pop("default", None)
+    use["properties"]["predicate"]["description"] = (
+        "what the performer does with the object, a true verb phrase (rides, swings, wears, stands on)")
+    use["required"] = ["name", "predicate"]
+    return json.dumps(schema, sort_keys=True)
 
 
 def response_format() -> dict[str, Any]:

@@ -14,15 +14,15 @@ INDEXES = ["CREATE INDEX askg_relates_action IF NOT EXISTS FOR ()-[r:RELATES]-()
 # --- replacing one action's subgraph (all in one transaction) ---------------------------------
 
 # the concepts action `a` links to (checked for orphans once its subgraph is replaced)
-TOUCHED_EXPRESSION = """COLLECT { MATCH (a)-[:USES|IN_SCENE]->(c) RETURN elementId(c) }
+TOUCHED_EXPRESSION = """COLLECT { MATCH (a)-[:USES|IN_SCENE|SHOWS]->(c) RETURN elementId(c) }
      + COLLECT { MATCH (a)-[:HAS_PHASE]->(:Phase)-[:MOVES|HANDLES]->(c) RETURN elementId(c) }
-     + COLLECT { MATCH (c:Object)-[:RELATES {action: $id}]-(:Object) RETURN elementId(c) }"""
+     + COLLECT { MATCH (c)-[:RELATES {action: $id}]-() RETURN elementId(c) }"""
 TOUCHED_CONCEPTS = f"MATCH (a:Action {{id: $id}})\nRETURN {TOUCHED_EXPRESSION} AS touched"
-# the action's own subgraph: its object relations, its phases, its USES / IN_SCENE links
+# the action's own subgraph: its relations, its phases, its USES / IN_SCENE / SHOWS links
 SUBGRAPH_DELETES = [
-    "MATCH (:Object)-[r:RELATES {action: $id}]->(:Object) DELETE r",
+    "MATCH ()-[r:RELATES {action: $id}]->() DELETE r",
     "MATCH (:Action {id: $id})-[:HAS_PHASE]->(p:Phase) DETACH DELETE p",
-    "MATCH (:Action {id: $id})-[r:USES|IN_SCENE]->() DELETE r",
+    "MATCH (:Action {id: $id})-[r:USES|IN_SCENE|SHOWS]->() DELETE r",
 ]
 
 
@@ -48,11 +48,30 @@ MATCH (a:Action {id: $id})
 MERGE (s:Scene {id: row.id}) ON CREATE SET s.name = row.name
 MERGE (a)-[r:IN_SCENE]->(s) SET r.order = row.order
 """
-CREATE_RELATES = """
+ENDPOINT_LABELS = ("Object", "Scene")
+
+
+def create_relates(subject_label: str, object_label: str) -> str:
+    """RELATES between ends of the given labels (an end among the action's scenes is a Scene)."""
+    if subject_label not in ENDPOINT_LABELS or object_label not in ENDPOINT_LABELS:
+        raise ValueError(f"not a relation end label: {subject_label!r} / {object_label!r}")
+    return f"""
 UNWIND $rows AS row
-MERGE (s:Object {id: row.subject_id}) ON CREATE SET s.name = row.subject
-MERGE (o:Object {id: row.object_id}) ON CREATE SET o.name = row.object
-CREATE (s)-[:RELATES {predicate: row.predicate, action: $id, order: row.order}]->(o)
+MERGE (s:{subject_label} {{id: row.subject_id}}) ON CREATE SET s.name = row.subject
+MERGE (o:{object_label} {{id: row.object_id}}) ON CREATE SET o.name = row.object
+CREATE (s)-[:RELATES {{predicate: row.predicate, action: $id, order: row.order}}]->(o)
+"""
+
+
+# (statement, ActionRows field) per pair of end labels; the field is read by `ActionRows.relates_between`
+RELATES_WRITES = [
+    (create_relates(s, o), f"relates_{s.lower()}_{o.lower()}") for s in ENDPOINT_LABELS for o in ENDPOINT_LABELS
+]
+CREATE_SHOWS = """
+UNWIND $rows AS row
+MATCH (a:Action {id: $id})
+MERGE (b:BodyPart {id: row.id}) ON CREATE SET b.name = row.name
+CREATE (a)-[:SHOWS {pose: row.pose, order: row.order}]->(b)
 """
 CREATE_PHASES = """
 UNWIND $rows AS row
@@ -82,7 +101,8 @@ MERGE (p)-[r:HANDLES]->(o) SET r.order = row.order
 BATCHED_WRITES = [
     (MERGE_USES, "uses"),
     (MERGE_SCENES, "scenes"),
-    (CREATE_RELATES, "relates"),
+    *RELATES_WRITES,
+    (CREATE_SHOWS, "poses"),
     (CREATE_PHASES, "phases"),
     (CREATE_NEXT, "next"),
     (CREATE_MOVES, "moves"),
@@ -118,8 +138,9 @@ MATCH (a:Action {id: wanted})
 RETURN properties(a) AS props,
   [(a)-[r:USES]->(o:Object) | {name: o.name, predicate: r.predicate, order: r.order}] AS uses,
   [(a)-[r:IN_SCENE]->(s:Scene) | {name: s.name, order: r.order}] AS scenes,
-  [(s:Object)-[r:RELATES {action: a.id}]->(o:Object) |
+  [(s)-[r:RELATES {action: a.id}]->(o) |
      {subject: s.name, predicate: r.predicate, object: o.name, order: r.order}] AS relates,
+  [(a)-[r:SHOWS]->(b:BodyPart) | {body_part: b.name, pose: r.pose, order: r.order}] AS poses,
   [(a)-[h:HAS_PHASE]->(p:Phase) | {
      text: p.text, order: h.order,
      motions: [(p)-[m:MOVES]->(b:BodyPart) | {body_part: b.name, motion: m.motion, order: m.order}],

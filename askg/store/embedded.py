@@ -130,7 +130,7 @@ class EmbeddedStore(GraphStore):
             return
         touched: set[str] = set()
         for _, dst, key, attrs in list(graph.out_edges(action, keys=True, data=True)):
-            if attrs["type"] in ("USES", "IN_SCENE"):
+            if attrs["type"] in ("USES", "IN_SCENE", "SHOWS"):
                 touched.add(dst)
                 journal.remove_edge(action, dst, key)
             elif attrs["type"] == "HAS_PHASE":
@@ -162,14 +162,17 @@ class EmbeddedStore(GraphStore):
             journal.add_edge(action, concept("Scene", row), "IN_SCENE", {"type": "IN_SCENE", "order": row["order"]})
         added: set[tuple[str, str, str]] = set()
         for row in rows.relates:
-            src = concept("Object", row, "subject_id", "subject")
-            dst = concept("Object", row, "object_id", "object")
+            src = concept(row["subject_label"], row, "subject_id", "subject")
+            dst = concept(row["object_label"], row, "object_id", "object")
             key = f"RELATES:{rows.id}:{row['order']}"
             journal.add_edge(src, dst, key, {"type": "RELATES", "predicate": row["predicate"],
                                              "action": rows.id, "order": row["order"]})
             added.add((src, dst, key))
         self._relates_by_action[rows.id] = added
         journal.record(lambda: self._relates_by_action.pop(rows.id, None))
+        for row in rows.poses:
+            journal.add_edge(action, concept("BodyPart", row), f"SHOWS:{row['order']}",
+                             {"type": "SHOWS", "pose": row["pose"], "order": row["order"]})
         for row in rows.phases:
             phase = node_key("Phase", row["id"])
             journal.set_node(phase, {"label": "Phase", "id": row["id"], "text": row["text"]}, replace=True)
@@ -240,6 +243,8 @@ class EmbeddedStore(GraphStore):
              "order": graph.edges[s, d, k].get("order")}
             for s, d, k in self._relates_by_action.get(action_id, set())
         ]
+        poses = [{"body_part": name(d), "pose": a["pose"], "order": a.get("order")}
+                 for d, a in self._out(action, "SHOWS")]
         phases = [
             {
                 "text": graph.nodes[p]["text"],
@@ -250,7 +255,7 @@ class EmbeddedStore(GraphStore):
             }
             for p, a in self._out(action, "HAS_PHASE")
         ]
-        return record_from_rows(props, uses, scenes, relates, phases)
+        return record_from_rows(props, uses, scenes, relates, phases, poses)
 
     def stats(self) -> GraphStats:
         nodes = Counter(attrs["label"] for _, attrs in self.graph.nodes(data=True))

@@ -92,7 +92,8 @@ class Neo4jStore(GraphStore):
                 batch = wanted[start : start + READ_BATCH]
                 for row in session.execute_read(_fetch, cypher.READ_ACTIONS, {"ids": batch}):
                     records.append(
-                        record_from_rows(row["props"], row["uses"], row["scenes"], row["relates"], row["phases"])
+                        record_from_rows(row["props"], row["uses"], row["scenes"], row["relates"], row["phases"],
+                                         row["poses"])
                     )
         return records
 
@@ -139,7 +140,7 @@ def write_action(tx: ManagedTransaction, rows: ActionRows) -> None:
     """One action, whole, in one statement inside the caller's transaction (see
     cypher.write_action_statement): replace its subgraph, then the batched UNWIND writes."""
     statement = cypher.write_action_statement(cypher.BATCHED_WRITES)
-    params = {field: getattr(rows, field) for _, field in cypher.BATCHED_WRITES}
+    params: dict[str, Any] = {field: rows.batch(field) for _, field in cypher.BATCHED_WRITES}
     tx.run(statement, id=rows.id, props=rows.props, **params).consume()
 
 

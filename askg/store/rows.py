@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from askg.schema import ActionRecord, Provenance, concept_id, phase_id
+from askg.schema import ActionRecord, Provenance, concept_id, phase_id, separate_objects_and_scenes
 from askg.store.curation import CONTENT_HASH_KEY, content_hash, mark_if_edited
 
 Row = dict[str, Any]
@@ -29,10 +29,24 @@ class ActionRows(BaseModel):
     uses: list[Row]
     scenes: list[Row]
     relates: list[Row]
+    poses: list[Row]
     phases: list[Row]
     next: list[Row]
     moves: list[Row]
     handles: list[Row]
+
+    def relates_between(self, subject_label: str, object_label: str) -> list[Row]:
+        """The RELATES rows whose ends have these labels (Cypher takes labels only as literals)."""
+        return [r for r in self.relates
+                if r["subject_label"] == subject_label and r["object_label"] == object_label]
+
+    def batch(self, field: str) -> list[Row]:
+        """The rows of one batched write: a field, or `relates_<subject label>_<object label>`."""
+        if field.startswith("relates_"):
+            subject_label, object_label = field.removeprefix("relates_").split("_")
+            return self.relates_between(subject_label.capitalize(), object_label.capitalize())
+        rows: list[Row] = getattr(self, field)
+        return rows
 
 
 def action_props(record: ActionRecord) -> Row:
@@ -63,12 +77,18 @@ def record_to_rows(record: ActionRecord) -> ActionRows:
             {
                 "subject_id": concept_id(rel.subject),
                 "subject": rel.subject,
+                "subject_label": record.endpoint_label(rel.subject),
                 "object_id": concept_id(rel.object),
                 "object": rel.object,
+                "object_label": record.endpoint_label(rel.object),
                 "predicate": rel.predicate,
                 "order": i,
             }
             for i, rel in enumerate(record.object_relations)
+        ],
+        poses=[
+            {"id": concept_id(p.body_part), "name": p.body_part, "pose": p.pose, "order": i}
+            for i, p in enumerate(record.poses)
         ],
         phases=[
             {"id": pid, "text": phase.text, "order": i}
@@ -99,23 +119,35 @@ def _ordered(rows: list[Row]) -> list[Row]:
 
 
 def record_from_rows(
-    props: Row, uses: list[Row], scenes: list[Row], relates: list[Row], phases: list[Row]
+    props: Row,
+    uses: list[Row],
+    scenes: list[Row],
+    relates: list[Row],
+    phases: list[Row],
+    poses: list[Row] | None = None,
 ) -> ActionRecord:
     """Rebuild a record from what a store read. `phases` rows carry `text`, `order`, and their own
-    `motions` (`body_part`, `motion`, `order`) and `handles` (`name`, `order`) lists."""
+    `motions` (`body_part`, `motion`, `order`) and `handles` (`name`, `order`) lists; `poses` rows
+    carry `body_part`, `pose`, `order`."""
     provenance = Provenance(**{k: props[k] for k in PROVENANCE_KEYS if props.get(k) is not None})
+    objects, scene_names = separate_objects_and_scenes(
+        [{"name": r["name"], "predicate": r.get("predicate") or "uses"} for r in _ordered(uses)],
+        [r["name"] for r in _ordered(scenes)],
+        {h["name"] for p in phases for h in p["handles"]},
+    )
     record = ActionRecord(
         id=props["id"],
         name=props["name"],
         aliases=list(props.get("aliases") or []),
         datasets=list(props.get("datasets") or []),
         provenance=provenance,
-        objects=[{"name": r["name"], "predicate": r.get("predicate") or "uses"} for r in _ordered(uses)],
-        scenes=[r["name"] for r in _ordered(scenes)],
+        objects=objects,
+        scenes=scene_names,
         object_relations=[
             {"subject": r["subject"], "predicate": r["predicate"], "object": r["object"]}
             for r in _ordered(relates)
         ],
+        poses=[{"body_part": r["body_part"], "pose": r["pose"]} for r in _ordered(poses or [])],
         phases=[
             {
                 "text": p["text"],

@@ -42,7 +42,7 @@ def write_seeds(out: Path, spec: SynthSpec, body_parts_file: Path | None = None)
     seeds_dir = out / "graph_seeds"
     (seeds_dir / "askg").mkdir(parents=True, exist_ok=True)
     actions = {class_name(a, m): seed_entry(a, m) for a, m in spec.classes()}
-    document = {"version": "synthetic-1", "actions": actions}
+    document = {"version": "synthetic-2", "actions": actions}
     (seeds_dir / "askg" / "synthetic.yaml").write_text(yaml.safe_dump(document, sort_keys=False, width=120))
     shutil.copyfile(body_parts_file or REPO_SEEDS / "body_parts.yaml", seeds_dir / "body_parts.yaml")
     return seeds_dir

@@ -39,9 +39,10 @@ def _phases(appearance: Appearance, motion: str) -> list[dict[str, Any]]:
 
 
 def seed_entry(appearance: Appearance, motion: str) -> dict[str, Any]:
+    """One seed in the seed format: objects map to what the performer (here the shape) does with them."""
     shape = appearance.name
     return {
-        "objects": [shape, "dark background"],
+        "objects": {shape: "appears as", "dark background": "moves in front of"},
         "scenes": ["plain dark canvas"],
         "relations": [[shape, "in front of", "dark background"]],
         "phases": _phases(appearance, motion),

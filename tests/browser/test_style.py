@@ -23,6 +23,7 @@ def test_one_colour_size_and_caption_per_label() -> None:
     assert rules["node.Phase"]["caption"] == "{text}"
     assert {rules[f"node.{label}"]["caption"] for label in NODE_LABELS if label != "Phase"} == {"{name}"}
     assert rules["relationship.USES"]["caption"] == "{predicate}"
+    assert rules["relationship.SHOWS"]["caption"] == "{pose}"
     assert rules["relationship.MOVES"]["caption"] == "{motion}"
     assert rules["relationship.HAS_PHASE"]["caption"] == "{step}"  # phase number from 1
 

@@ -34,7 +34,8 @@ class RecordedRequest:
 
 def good_answer(class_name: str) -> dict[str, Any]:
     return {
-        "objects": [{"name": f"{class_name} gear", "predicate": "uses"}, "floor mat"],
+        "objects": [{"name": f"{class_name} gear", "predicate": "holds"},
+                    {"name": "floor mat", "predicate": "stands on"}],
         "scenes": ["training hall"],
         "object_relations": [
             {"subject": f"{class_name} gear", "predicate": "lies on", "object": "floor mat"}

@@ -89,3 +89,47 @@ def test_neo4j_store_records_concept_merges(neo4j_env: dict[str, str], monkeypat
         monkeypatch.setenv(key, value)
     with open_store(neo4j_env["NEO4J_URI"]) as store:
         check_concept_merges(store)
+
+
+VOCABULARY_GRAPH = [
+    record("football boots", ["cleats", "soccer ball"], ["soccer field"], ["feet"]),
+    record("tie a boat", ["cleat", "rope"], ["marina"], ["hands"]),
+    record("play oboe", ["reed", "oboe"], ["concert hall"], ["fingers"]),
+    record("cut reeds", ["reeds", "sickle"], ["riverbank"], ["arms"]),
+    record("swim laps", ["swim cap"], ["swimming pool"], ["arms"]),
+    record("wade", ["boots"], ["water pool"], ["legs"]),
+    record("watch tv", ["sofa", "remote control"], ["living room"], ["hands"]),
+    record("nap", ["couch", "pillow"], ["living room"], ["head"]),
+    record("text", ["phone"], ["cafe"], ["fingers"]),
+    record("chop", ["knives", "cutting board"], ["kitchen"], ["hands"]),
+]
+
+
+def test_dedup_merges_vocabulary_synonyms_and_never_its_distinct_pairs(clean_env: Path) -> None:
+    from askg.dedup import plan_dedup
+    from askg.seeds import default_seeds_dir
+    from askg.vocabulary import load_vocabulary
+
+    # without the vocabulary the spelling rule would merge the plural-looking pairs
+    bare = plan_dedup(VOCABULARY_GRAPH, 0.9)
+    bare_pairs = {frozenset([m.canonical, *m.merged]) for m in bare.merges}
+    assert frozenset({"cleat", "cleats"}) in bare_pairs and frozenset({"reed", "reeds"}) in bare_pairs
+
+    path = clean_env / "g.json"
+    EmbeddedStore(path).put_actions(VOCABULARY_GRAPH)
+    dry = askg("--store", str(path), "dedup", "--dry-run", "--json")
+    assert dry.returncode == 0, dry.stderr
+    merges = {(m["label"], m["canonical"]): sorted(m["merged"]) for m in json.loads(dry.stdout)["merges"]}
+    assert merges[("Object", "couch")] == ["sofa"]
+    assert merges[("Object", "smartphone")] == ["phone"]  # the canonical name even when no action uses it
+    assert merges[("Object", "knife")] == ["knives"]
+    merged_together = [{c, *m} for (_, c), m in merges.items()]
+    for pair in ({"cleat", "cleats"}, {"reed", "reeds"}, {"water pool", "swimming pool"}):
+        assert not any(pair <= group for group in merged_together), pair
+    assert load_vocabulary(default_seeds_dir()).are_distinct("water pool", "swimming pool")
+
+    assert askg("--store", str(path), "dedup").returncode == 0
+    store = EmbeddedStore(path)
+    assert [o.name for o in store.get_actions(["watch tv"])[0].objects] == ["couch", "remote control"]
+    assert [o.name for o in store.get_actions(["text"])[0].objects] == ["smartphone"]
+    assert [o.name for o in store.get_actions(["tie a boat"])[0].objects] == ["cleat", "rope"]

@@ -68,6 +68,53 @@ def test_round_trip_returns_the_record_written(store: GraphStore) -> None:
     assert record.aliases == ["Clean and Jerk"]
 
 
+def posed_record(name: str = "crossing arms on a beach") -> ActionRecord:
+    """Poses, and relations whose ends are an object and a scene, or two scenes."""
+    decomposition = Decomposition.model_validate({
+        "objects": [{"name": "beach towel", "predicate": "stands on"}, {"name": "sunglasses", "predicate": "wears"}],
+        "scenes": ["beach", "boardwalk"],
+        "object_relations": [
+            {"subject": "beach towel", "predicate": "spread on", "object": "beach"},
+            {"subject": "boardwalk", "predicate": "running along", "object": "beach"},
+            {"subject": "sunglasses", "predicate": "lying on", "object": "beach towel"},
+        ],
+        "poses": [{"body_part": "arms", "pose": "folded across the chest"},
+                  {"body_part": "head", "pose": "tilted back toward the sun"}],
+        "phases": [
+            {"text": f"step {i} on the towel", "motions": [{"body_part": "arms", "motion": f"fold {i}"}],
+             "handles": ["beach towel"]}
+            for i in range(3)
+        ],
+    })
+    return ActionRecord.create(name, decomposition, Provenance(source="seed", seed_version="t2"), datasets=["test"])
+
+
+def test_poses_and_scene_relation_ends_round_trip_identically(store: GraphStore) -> None:
+    record = posed_record()
+    store.put_actions([record])
+    again = reopen(store)
+    assert again.get_actions() == [record]
+    stats = again.stats()
+    assert stats.relationships["SHOWS"] == 2
+    assert stats.relationships["RELATES"] == 3
+    # the scene names are Scene nodes only: no Object node is made for a scene used as a relation end
+    assert stats.nodes["Scene"] == 2 and stats.nodes["Object"] == 2
+    assert stats.nodes["BodyPart"] == 2  # arms (pose and motion) and head (pose only)
+    got = again.get_action(record.name)
+    assert got is not None and not got.provenance.curated  # the content hash covers poses
+
+
+def test_replacing_an_action_drops_its_poses_and_orphaned_scenes(store: GraphStore) -> None:
+    store.put_actions([posed_record("a"), make_record("b", scene="beach")])
+    replacement = make_record("a", scene="gym")
+    store.put_actions([replacement])
+    assert store.get_action("a") == replacement
+    stats = store.stats()
+    assert stats.relationships["SHOWS"] == 0
+    assert stats.nodes["Scene"] == 2  # beach kept for b, boardwalk orphaned and gone, gym new
+    assert stats.nodes["BodyPart"] == 2  # head (pose only) gone
+
+
 def test_schema_and_writes_are_idempotent(store: GraphStore) -> None:
     records = [make_record("snatch weight lifting"), make_record("deadlifting", objects=["barbell", "chalk"])]
     store.ensure_schema()
@@ -144,8 +191,9 @@ def inject_fault(store: GraphStore, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(GraphJournal, "add_edge", failing_add_edge)
     else:
         writes = list(cypher.BATCHED_WRITES)
-        # a real server-side failure after USES, IN_SCENE, RELATES and the phases were written
-        writes.insert(4, ("UNWIND $rows AS row RETURN 1 / 0 AS boom", "phases"))
+        # a real server-side failure after USES, IN_SCENE, RELATES, SHOWS and the phases were written
+        after_phases = [statement for statement, _ in writes].index(cypher.CREATE_PHASES) + 1
+        writes.insert(after_phases, ("UNWIND $rows AS row RETURN 1 / 0 AS boom", "phases"))
         monkeypatch.setattr(cypher, "BATCHED_WRITES", writes)
 
 
@@ -174,3 +222,25 @@ def test_interrupted_replacement_keeps_the_old_action(store: GraphStore, monkeyp
     again = reopen(store)
     assert again.get_action("a") == old
     assert again.stats() == before
+
+
+def test_an_edited_pose_reads_as_curated(tmp_path: Path) -> None:
+    """A pose changed in the graph (as in Neo4j Browser) changes the content hash: the action is curated."""
+    store = EmbeddedStore(tmp_path / "graph.json")
+    store.put_actions([posed_record("folding arms")])
+    edges = [(s, d, k) for s, d, k, a in store.graph.edges(keys=True, data=True) if a["type"] == "SHOWS"]
+    store.graph.edges[edges[0]]["pose"] = "hanging loose at the sides"
+    got = store.get_action("folding arms")
+    assert got is not None and got.provenance.curated
+    assert "hanging loose at the sides" in {p.pose for p in got.poses}
+
+
+def test_a_graph_written_when_a_name_could_be_object_and_scene_still_reads(tmp_path: Path) -> None:
+    """Seeds used to list "road" both as object and as scene: such an action reads back valid, the
+    name kept as a scene (no phase handles it)."""
+    store = EmbeddedStore(tmp_path / "graph.json")
+    store.put_actions([make_record("pushing car", objects=["car"], scene="road")])
+    store.graph.add_node("Object:road", label="Object", id="road", name="road")
+    store.graph.add_edge("Action:pushing car", "Object:road", "USES", type="USES", predicate="uses", order=9)
+    got = store.get_action("pushing car")
+    assert got is not None and got.scenes == ["road"] and [o.name for o in got.objects] == ["car"]
