@@ -25,7 +25,8 @@ from askg.seeds import default_seeds_dir, load_seeds
 
 def lift(obj: str, scene: str, phases: list[str]) -> Decomposition:
     return Decomposition.model_validate({
-        "objects": [{"name": obj, "predicate": "lifts"}, {"name": "lifting chalk", "predicate": "dusts the palms with"}],
+        "objects": [{"name": obj, "predicate": "lifts"},
+                    {"name": "lifting chalk", "predicate": "dusts the palms with"}],
         "scenes": [scene],
         "phases": [{"text": text, "motions": [{"body_part": "arms", "motion": "hold the bar"}]} for text in phases],
     })
@@ -85,7 +86,8 @@ def test_detector_pairs_alike_classes_of_one_list_only() -> None:
 
 def test_families_match_any_spelling_and_dataset_specific_keys() -> None:
     groups = family_groups(["Breast Stroke", "swimming front crawl", "punch@hmdb51", "knitting"],
-                           {"strokes": ["BreastStroke", "swimming_front_crawl", "Front Crawl"], "hits": ["punch", "hit"]})
+                           {"strokes": ["BreastStroke", "swimming_front_crawl", "Front Crawl"],
+                            "hits": ["punch", "hit"]})
     assert [(g.members, g.reason) for g in groups] == [(("Breast Stroke", "swimming front crawl"), "family 'strokes'")]
 
 
@@ -113,7 +115,8 @@ def test_every_family_member_is_a_shipped_class_and_families_cover_the_review_pa
     for a, b in [("snatch weight lifting", "clean and jerk"), ("hitting baseball", "swinging baseball bat"),
                  ("BreastStroke", "FrontCrawl"), ("Basketball", "shoot_ball"), ("opening present", "wrapping present"),
                  ("sit", "stand"), ("lighting fire", "extinguishing fire"), ("unboxing", "packing"),
-                 ("climbing a rope", "abseiling"), ("deadlifting", "bench pressing"), ("salsa dancing", "tango dancing")]:
+                 ("climbing a rope", "abseiling"), ("deadlifting", "bench pressing"),
+                 ("salsa dancing", "tango dancing")]:
         assert together(a, b), (a, b)
 
 
