@@ -230,9 +230,15 @@ def run(reference: Path, datasets: Sequence[str], embed: Embedder) -> list[tuple
         dataset = load_dataset(name)
         sources = {"seeds": seed_prompts(dataset), "official-compiled": official_compiled_prompts(dataset, reference),
                    "official-xprompt": official_xprompt_prompts(dataset, reference)}
+        prepared = {(kind, source): masked(sources[source], kind) for kind in KINDS for source in SOURCES}
+        texts = [normalise_name(c) for c in dataset.classes]
+        texts += [p for by_class in prepared.values() for ps in by_class.values() for p in ps]
+        started = time.perf_counter()
+        embed(texts)  # one batched pass; scoring then reads the cache
+        print(f"{name}: {len(set(texts))} texts embedded in {time.perf_counter() - started:.0f} s", file=sys.stderr)
         for kind in KINDS:
             for source in SOURCES:
-                rows.append((name, kind, source, score(dataset.classes, masked(sources[source], kind), embed)))
+                rows.append((name, kind, source, score(dataset.classes, prepared[kind, source], embed)))
     return rows
 
 
