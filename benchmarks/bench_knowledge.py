@@ -29,7 +29,8 @@ Caveats: text similarity is not visual truth (a vivid but false prompt can score
 helped by prompts that repeat a phrase (every source's temporal prompts repeat phase texts in
 pairs). Read both measures together, and read the prompts.
 
-The reference directory (default: ../shared/data/reference next to the repository) is read only.
+`--reference` is the folder holding `stdd_askg/` (default: `shared/data/reference` in the folder that
+holds the checkout); it is only read.
 """
 
 from __future__ import annotations
