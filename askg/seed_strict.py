@@ -309,11 +309,17 @@ def object_or_scene_across_seeds(seeds: dict[str, Seed], context: RuleContext) -
     return problems
 
 
+def distinctiveness(seeds: dict[str, Seed], context: RuleContext) -> dict[str, list[str]]:
+    """In every confusable group (declared families, and classes of one list whose compiled prompts are
+    alike), each member has a spatial and a temporal statement that no other member has."""
+    from askg.distinctiveness import distinctiveness_problems
+
+    return distinctiveness_problems({seed.label: seed.decomposition for seed in seeds.values()})
+
+
 CROSS_SEED_RULES: list[tuple[str, CrossSeedRule]] = [
     ("object_or_scene_across_seeds", object_or_scene_across_seeds),
-    # >>> plug-in point: distinctiveness <<<
-    # The confusable-group check (askg.distinctiveness.distinctiveness_problems, written separately)
-    # goes here as ("distinctiveness", <a CrossSeedRule>): given all seeds, the problems per seed label.
+    ("distinctiveness", distinctiveness),
 ]
 
 

@@ -65,8 +65,10 @@ def _participle_without_verb(phrase: str) -> bool:
         return False
     words = phrase.lower().split()
     determiners = load_words().determiners
-    if any(base_form(word) and words[i - 1] not in determiners for i, word in enumerate(words) if i > 0):
-        return False  # a finite clause: 'the clapping continues'
+    verbs = load_words().verbs
+    if any((base_form(word) or (word in verbs and words[i - 1].endswith("s"))) and words[i - 1] not in determiners
+           for i, word in enumerate(words) if i > 0):
+        return False  # a finite clause: 'the clapping continues', 'the lips keep vibrating'
     if not words or words[0] not in determiners:
         return False
     return any(is_gerund(word) and words[i - 1] not in ("is", "are", "was", "were")

@@ -40,6 +40,7 @@ def test_lint_catches_each_pattern(prompt: str, problem: str) -> None:
         "x: while gripping the bar, the face frowns and glares",
         "x: while slowly lowering the bar, the hands grip and pull",
         "applauding: cheering while the clapping continues",
+        "beatboxing: bobbing the head while the lips keep vibrating",
         "x: the ball arcing through the air, as the arms follow through",
         "x: wrapping the present, with the wrapping paper, the gift box and the tape",
         "x: the hands lift rocks and reach into hollows",

@@ -131,7 +131,6 @@ REVIEW_PAIRS = [("snatch weight lifting", "clean and jerk"), ("hitting baseball"
                 ("Breast Stroke", "Front Crawl"), ("Basketball", "shoot ball")]
 
 
-@pytest.mark.xfail(strict=False, reason="seeds being rewritten")
 @pytest.mark.parametrize(("a", "b"), REVIEW_PAIRS)
 def test_review_pairs_differ_in_spatial_and_temporal_prompts(a: str, b: str) -> None:
     problems = distinctiveness_problems({a: seed_decomposition(a), b: seed_decomposition(b)},
