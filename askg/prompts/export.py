@@ -59,12 +59,22 @@ def index_by_key(records: list[ActionRecord]) -> dict[str, ActionRecord]:
     return index
 
 
+def class_label(record: ActionRecord) -> str:
+    """The class name an action stands for: a dataset-specific action "punch (hmdb51)" is the class
+    "punch" of that dataset, so its prompts never say "(hmdb51)"."""
+    for tag in record.datasets:
+        suffix = f" ({tag})"
+        if record.name.endswith(suffix):
+            return record.name[: -len(suffix)]
+    return record.name
+
+
 def build_export(store: GraphStore, class_names: list[str] | None, *, allow_missing: bool = False,
                  templates: Templates | None = None) -> PromptExport:
     templates = templates or load_templates()
     records = store.get_actions()
     if class_names is None:
-        selected: list[tuple[str, ActionRecord | None]] = [(r.name, r) for r in records]
+        selected: list[tuple[str, ActionRecord | None]] = [(class_label(r), r) for r in records]
     else:
         index = index_by_key(records)
         selected = [(name, index.get(match_key(name))) for name in class_names]

@@ -129,3 +129,18 @@ def test_export_prompts_picks_the_dataset_specific_action(clean_env: Path, datas
         assert "(hmdb51)" not in text  # prompts name the class, not the node
     ucf = " ".join(export(store_path, clean_env / "ucf.json", "--dataset", "ucf101")["Punch"])
     assert "boxing" in ucf and "bare fist" not in ucf
+
+
+def test_exporting_every_action_names_a_dataset_specific_one_by_its_class(clean_env: Path,
+                                                                          dataset_seeds: Path) -> None:
+    store_path = clean_env / "g.json"
+    built = askg("--store", str(store_path), "build", "--classes", str(dataset_seeds / "classes" / "ucf101.txt"),
+                 "--classes", str(dataset_seeds / "classes" / "hmdb51.txt"))
+    assert built.returncode == 0, built.stderr
+    out = clean_env / "all.json"
+    done = askg("--store", str(store_path), "export-prompts", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    document = json.loads(out.read_text())
+    names = [c["name"] for c in document["classes"]]
+    assert names.count("punch") == 2  # the generic action and the HMDB51 one
+    assert not any("(hmdb51)" in p for c in document["classes"] for p in c["label"] + c["spatial"] + c["temporal"])
