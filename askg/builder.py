@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from askg.class_lists import ClassEntry
 from askg.llm.cache import CachedAnswer, ResponseCache
-from askg.llm.client import DecompositionClient, LLMFailure
+from askg.llm.client import DecompositionClient, LLMFailure, LLMUnreachable
 from askg.llm.prompts import PROMPT_VERSION
 from askg.names import normalise_name
 from askg.schema import ActionRecord, Decomposition, Provenance
@@ -51,6 +51,7 @@ class BuildSummary(BaseModel):
     duplicates: list[str]
     failed: list[ClassOutcome]
     wall_s: float
+    stopped: str | None = None  # why the LLM work stopped early (the server could not be reached)
 
     @property
     def missing_llm(self) -> list[str]:
@@ -106,6 +107,7 @@ class Builder:
         self.options = options
         self.on_outcome = on_outcome or (lambda _: None)
         self.outcomes: list[ClassOutcome] = []
+        self.stopped: str | None = None
         self.dataset_tags = dataset_tags or {}  # match key -> dataset tag, when not options.dataset
 
     def _dataset(self, entry: ClassEntry) -> str:
@@ -211,6 +213,10 @@ class Builder:
                     entry = queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
+                if client.circuit.opened:  # stop asking; the class is reported as not built
+                    reason = f"not asked: {client.unreachable()}"
+                    self._done(ClassOutcome(class_name=entry.name, origin="failed", reason=reason))
+                    continue
                 await self._ask_one(client, entry, writer)
 
         workers = [asyncio.create_task(worker()) for _ in range(max(1, self.options.concurrency))]
@@ -225,6 +231,10 @@ class Builder:
         config = client.config
         try:
             decomposition = await client.decompose(entry.normalised)
+        except LLMUnreachable as exc:
+            self.stopped = str(exc)
+            self._done(ClassOutcome(class_name=entry.name, origin="failed", reason=str(exc)))
+            return
         except LLMFailure as exc:
             self._done(ClassOutcome(class_name=entry.name, origin="failed", reason=str(exc)))
             return
@@ -259,4 +269,5 @@ class Builder:
             duplicates=duplicates,
             failed=[o for o in self.outcomes if o.origin == "failed"],
             wall_s=round(wall_s, 3),
+            stopped=self.stopped,
         )

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
@@ -70,7 +71,7 @@ def import_command(
         summary = import_graph(store, path, fmt, dataset)
         description = store.description
     for warning in summary.warnings:
-        console.print(f"[yellow]warning[/]: {warning}", markup=True)
+        console.print(f"[yellow]warning[/]: {escape(warning)}", markup=True)
     console.print(f"imported {summary.actions} actions from {path} into {description}", markup=False)
 
 
@@ -125,25 +126,27 @@ def show_command(
 def action_tree(record: ActionRecord) -> Tree:
     prov = record.provenance
     origin = ", ".join(f"{k}={v}" for k, v in prov.model_dump().items() if v not in (None, False))
-    tree = Tree(f"[bold]{record.name}[/]  [dim]({origin})[/]")
+    # Everything from the record is user data: escaped, so "[red]" or "[…]" in a name is shown as written.
+    tree = Tree(f"[bold]{escape(record.name)}[/]  [dim]({escape(origin)})[/]")
     if record.aliases or record.datasets:
-        tree.add(f"aliases: {', '.join(record.aliases) or '-'}; datasets: {', '.join(record.datasets) or '-'}")
+        aliases, datasets = ", ".join(record.aliases) or "-", ", ".join(record.datasets) or "-"
+        tree.add(escape(f"aliases: {aliases}; datasets: {datasets}"))
     objects = tree.add("[cyan]USES[/]")
     for use in record.objects:
-        objects.add(f"{use.predicate} → {use.name}")
+        objects.add(escape(f"{use.predicate} → {use.name}"))
     scenes = tree.add("[cyan]IN_SCENE[/]")
     for scene in record.scenes:
-        scenes.add(scene)
+        scenes.add(escape(scene))
     relations = tree.add("[cyan]RELATES[/]")
     for rel in record.object_relations:
-        relations.add(f"{rel.subject} –{rel.predicate}→ {rel.object}")
+        relations.add(escape(f"{rel.subject} –{rel.predicate}→ {rel.object}"))
     phases = tree.add("[cyan]HAS_PHASE[/] (in order, NEXT between)")
     for order, phase in enumerate(record.phases, start=1):
-        node = phases.add(f"{order}. {phase.text}")
+        node = phases.add(escape(f"{order}. {phase.text}"))
         for motion in phase.motions:
-            node.add(f"MOVES {motion.body_part}: {motion.motion}")
+            node.add(escape(f"MOVES {motion.body_part}: {motion.motion}"))
         if phase.handles:
-            node.add(f"HANDLES {', '.join(phase.handles)}")
+            node.add(escape(f"HANDLES {', '.join(phase.handles)}"))
     return tree
 
 

@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from askg.prompts.document import json_schema_text, prompt_stats
@@ -55,10 +56,11 @@ def register(app: typer.Typer, open_store: Callable[[], GraphStore]) -> None:
         if as_json:
             typer.echo(json.dumps(summary, indent=2))
             return
-        console.print(f"wrote {summary['classes']} classes to {out} ({fmt.value}, {summary['template_version']})")
+        console.print(f"wrote {summary['classes']} classes to {out} ({fmt.value}, {summary['template_version']})",
+                      markup=False)
         if export.missing:
             console.print(f"[yellow]{len(export.missing)} classes not in the graph, label-only:[/] "
-                          + ", ".join(export.missing))
+                          + escape(", ".join(export.missing)))
         if stats:
             table = Table(title="prompts per class")
             for column in ("kind", "min", "median", "max"):

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from askg.errors import AskgError
@@ -57,8 +58,8 @@ def check_command(
         console.print("distinct concepts: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         for r in reports:
             for name in r.missing:
-                console.print(f"[red]missing[/] {r.dataset}: {name}")
+                console.print(f"[red]missing[/] {escape(f'{r.dataset}: {name}')}")
             for name, problems in r.failing.items():
-                console.print(f"[red]failing[/] {r.dataset}: {name}: {'; '.join(problems)}")
+                console.print(f"[red]failing[/] {escape(f'{r.dataset}: {name}: ' + '; '.join(problems))}")
     if not ok:
         raise SeedCheckFailed("seed check failed: see the report above")

@@ -16,6 +16,8 @@ ALL_PROMPT_KINDS: tuple[PromptKind, ...] = ("label", "spatial", "temporal")
 class PromptsFileError(ValueError):
     """The prompts file is missing or malformed."""
 
+    exit_code = 2
+
 
 class ClassPrompts(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)

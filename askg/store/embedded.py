@@ -24,7 +24,7 @@ from filelock import FileLock, Timeout
 from pydantic import ValidationError
 
 from askg.atomic import atomic_write
-from askg.errors import AskgError, InputError
+from askg.errors import AskgError, InputError, OutputError
 from askg.schema import NODE_LABELS, REL_TYPES, ActionRecord
 from askg.store.base import GraphStats, GraphStore
 from askg.store.curation import CONTENT_HASH_KEY, content_hash
@@ -66,7 +66,7 @@ class EmbeddedStore(GraphStore):
     def _file_stamp(self) -> tuple[int, int, int] | None:
         try:
             st = self.path.stat()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError):  # not there (yet); writing will say if it cannot be
             return None
         except OSError as exc:
             raise InputError(f"{self.path}: cannot read the embedded store ({exc.strerror})") from None
@@ -96,7 +96,7 @@ class EmbeddedStore(GraphStore):
                 f"{self._lock.timeout:g} s"
             ) from None
         except OSError as exc:
-            raise InputError(f"{self.path}: cannot write the embedded store here ({exc.strerror})") from None
+            raise OutputError(f"{self.path}: cannot write the embedded store here ({exc.strerror})") from None
         try:
             self._remove_stale_temporaries()
             self._refresh()
@@ -121,7 +121,7 @@ class EmbeddedStore(GraphStore):
                 probe.write_bytes(b"")
                 probe.unlink()
             except OSError as exc:
-                raise InputError(f"{self.path}: cannot write the embedded store here ({exc.strerror})") from None
+                raise OutputError(f"{self.path}: cannot write the embedded store here ({exc.strerror})") from None
 
     def _reading(self, read: Callable[[], T]) -> T:
         """Run a read on the newest file; a file whose content does not fit the schema is one line."""
@@ -152,7 +152,7 @@ class EmbeddedStore(GraphStore):
                 self.path, lambda handle: json.dump(document, handle, ensure_ascii=False, separators=(",", ":"))
             )
         except OSError as exc:
-            raise InputError(f"{self.path}: cannot write the embedded store ({exc.strerror or exc})") from None
+            raise OutputError(f"{self.path}: cannot write the embedded store ({exc.strerror or exc})") from None
         self._dirty = False
         self._stamp = self._file_stamp()
 
