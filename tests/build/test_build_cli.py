@@ -63,7 +63,9 @@ def test_always_invalid_class_fails_alone_and_is_named(
     classes = write_classes(clean_env / "sports.txt", CLASSES[:8])
     result = askg(*build_args(clean_env, fake_server, classes), env=llm_env())
     assert result.returncode == 1
-    assert "error: 1 of 8 classes failed: Sport Number 3" in result.stderr
+    final = result.stderr.strip().splitlines()[-1]  # the cause is named, not just the class
+    assert final.startswith("error: 1 of 8 classes failed (1× invalid answer after 4 attempts: does not match")
+    assert final.endswith("): Sport Number 3")
     assert "failed: Sport Number 3: invalid answer after 4 attempts" in result.stdout
     records = stored(clean_env)
     assert set(records) == {f"sport number {i}" for i in range(8)} - {"sport number 3"}
