@@ -158,7 +158,7 @@ build_commands.register(app)
 
 
 def main() -> None:
-    run_app(app)
+    run_app(app, known_errors=(OSError,))  # e.g. an --out in a read-only folder: one line, exit 4
 
 
 if __name__ == "__main__":
