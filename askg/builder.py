@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -207,6 +207,12 @@ class Builder:
         for entry in entries:
             queue.put_nowait(entry)
 
+        stop = asyncio.Event()  # set when the circuit opens: requests still in flight are abandoned
+
+        def not_built(entry: ClassEntry, why: str) -> None:
+            reason = f"{why}: {client.unreachable()}"
+            self._done(ClassOutcome(class_name=entry.name, origin="failed", reason=reason))
+
         async def worker() -> None:
             while True:
                 try:
@@ -214,15 +220,32 @@ class Builder:
                 except asyncio.QueueEmpty:
                     return
                 if client.circuit.opened:  # stop asking; the class is reported as not built
-                    reason = f"not asked: {client.unreachable()}"
-                    self._done(ClassOutcome(class_name=entry.name, origin="failed", reason=reason))
+                    not_built(entry, "not asked")
                     continue
-                await self._ask_one(client, entry, writer)
+                try:
+                    await self._ask_one(client, entry, writer)
+                except asyncio.CancelledError:
+                    if stop.is_set():
+                        not_built(entry, "abandoned")
+                    raise
+                if client.circuit.opened:
+                    stop.set()
 
         workers = [asyncio.create_task(worker()) for _ in range(max(1, self.options.concurrency))]
+        everything: asyncio.Future[Any] = asyncio.gather(*workers)
+        stopper: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
         try:
-            await asyncio.gather(*workers)
+            await asyncio.wait({everything, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if stop.is_set() and not everything.done():
+                for task in workers:
+                    task.cancel()
+                await asyncio.gather(*workers, return_exceptions=True)
+                while not queue.empty():
+                    not_built(queue.get_nowait(), "not asked")
+            else:
+                await everything
         finally:
+            stopper.cancel()
             for task in workers:
                 task.cancel()
             await client.close()
