@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -158,6 +159,8 @@ build_commands.register(app)
 
 
 def main() -> None:
+    # The Neo4j driver logs each transaction retry as a warning; the outcome is reported in one line.
+    logging.getLogger("neo4j").setLevel(logging.ERROR)
     run_app(app, known_errors=(OSError,))  # e.g. an --out in a read-only folder: one line, exit 4
 
 
