@@ -19,7 +19,7 @@ install: $(STAMP)
 demo: $(STAMP)
 	bash scripts/demo
 
-## make test: ruff, mypy, then the whole pytest suite (Neo4j tests run when a server answers; always in CI)
+## make test: ruff, mypy, then the whole pytest suite (Neo4j tests start their own throwaway server; never NEO4J_URI's)
 test: $(STAMP) lint typecheck
 	$(PY) -m pytest
 

@@ -19,13 +19,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
 from askg.class_lists import ClassEntry
 from askg.llm.cache import CachedAnswer, ResponseCache
-from askg.llm.client import DecompositionClient, LLMFailure
+from askg.llm.client import DecompositionClient, LLMFailure, LLMUnreachable
 from askg.llm.prompts import PROMPT_VERSION
 from askg.names import normalise_name
 from askg.schema import ActionRecord, Decomposition, Provenance
@@ -58,6 +58,7 @@ class BuildSummary(BaseModel):
     duplicates: list[str]
     failed: list[ClassOutcome]
     wall_s: float
+    stopped: str | None = None  # why the LLM work stopped early (the server could not be reached)
 
     @property
     def missing_llm(self) -> list[str]:
@@ -126,6 +127,7 @@ class Builder:
         self.options = options
         self.on_outcome = on_outcome or (lambda _: None)
         self.outcomes: list[ClassOutcome] = []
+        self.stopped: str | None = None
         self.dataset_tags = dataset_tags or {}  # match key -> dataset tag, when not options.dataset
         self.vocabulary = vocabulary
 
@@ -258,18 +260,44 @@ class Builder:
         for target in targets:
             queue.put_nowait(target)
 
+        stop = asyncio.Event()  # set when the circuit opens: requests still in flight are abandoned
+
+        def not_built(target: _Target, why: str) -> None:
+            self._done_all(target, "failed", reason=f"{why}: {client.unreachable()}")
+
         async def worker() -> None:
             while True:
                 try:
                     target = queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
-                await self._ask_one(client, target, writer)
+                if client.circuit.opened:  # stop asking; the class is reported as not built
+                    not_built(target, "not asked")
+                    continue
+                try:
+                    await self._ask_one(client, target, writer)
+                except asyncio.CancelledError:
+                    if stop.is_set():
+                        not_built(target, "abandoned")
+                    raise
+                if client.circuit.opened:
+                    stop.set()
 
         workers = [asyncio.create_task(worker()) for _ in range(max(1, self.options.concurrency))]
+        everything: asyncio.Future[Any] = asyncio.gather(*workers)
+        stopper: asyncio.Future[Any] = asyncio.ensure_future(stop.wait())
         try:
-            await asyncio.gather(*workers)
+            await asyncio.wait({everything, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if stop.is_set() and not everything.done():
+                for task in workers:
+                    task.cancel()
+                await asyncio.gather(*workers, return_exceptions=True)
+                while not queue.empty():
+                    not_built(queue.get_nowait(), "not asked")
+            else:
+                await everything
         finally:
+            stopper.cancel()
             for task in workers:
                 task.cancel()
             await client.close()
@@ -279,6 +307,10 @@ class Builder:
         entry = target.entry
         try:
             decomposition = await client.decompose(entry.normalised)
+        except LLMUnreachable as exc:
+            self.stopped = str(exc)
+            self._done_all(target, "failed", reason=str(exc))
+            return
         except LLMFailure as exc:
             self._done_all(target, "failed", reason=str(exc))
             return
@@ -319,4 +351,5 @@ class Builder:
             duplicates=duplicates,
             failed=[o for o in self.outcomes if o.origin == "failed"],
             wall_s=round(wall_s, 3),
+            stopped=self.stopped,
         )

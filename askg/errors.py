@@ -1,4 +1,5 @@
-"""Errors the CLI reports as one line (exit code 2 for bad input, 3 for an unreachable store)."""
+"""Errors the CLI reports as one line (exit code 2 for bad input, 3 for an unreachable store or
+service, 4 for output that cannot be written)."""
 
 from __future__ import annotations
 
@@ -19,3 +20,9 @@ class StoreUnavailableError(AskgError):
     """The configured store cannot be reached or refused the credentials; the message names it."""
 
     exit_code = 3
+
+
+class OutputError(AskgError):
+    """A file or folder the command must write cannot be written (read-only, full, not a folder)."""
+
+    exit_code = 4

@@ -13,9 +13,10 @@ and the STDD YAML importer all validate through it.
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from askg.names import MAX_NAME_LENGTH, fold_name, normalise_name
 
@@ -25,8 +26,24 @@ SCHEMA_VERSION = 1
 NODE_LABELS = ("Action", "Object", "Scene", "Phase", "BodyPart")
 REL_TYPES = ("USES", "IN_SCENE", "RELATES", "SHOWS", "HAS_PHASE", "NEXT", "MOVES", "HANDLES")
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME_LENGTH)]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+
+
+def _no_control_characters(value: str) -> str:
+    """One rule for every name and text, whatever file or answer it came from (class lists, seeds,
+    imports, LLM answers): no control characters such as NUL."""
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise ValueError("contains control characters")
+    return value
+
+
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_NAME_LENGTH),
+    AfterValidator(_no_control_characters),
+]
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300), AfterValidator(_no_control_characters)
+]
 Source = Literal["seed", "llm", "import", "manual"]
 
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from askg.errors import InputError
+from askg.formats.yaml_io import load_yaml
 from askg.names import match_key, normalise_name
 from askg.schema import Decomposition, ObjectRelation, PhaseSpec, separate_objects_and_scenes
 
@@ -158,12 +158,7 @@ def default_seeds_dir() -> Path:
 
 
 def load_seed_file(path: Path) -> dict[str, Seed]:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f":{mark.line + 1}" if mark is not None else ""
-        raise InputError(f"{path}{where}: malformed YAML ({getattr(exc, 'problem', exc)})") from None
+    raw = load_yaml(path)  # one-line InputError for unreadable, non-UTF-8 or malformed YAML
     try:
         seed_file = SeedFile.model_validate(raw)
     except ValidationError as exc:

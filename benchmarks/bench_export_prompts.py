@@ -1,13 +1,14 @@
 """`askg export-prompts` for all 600 K600 classes (seed graph): from the embedded store, and from
 Neo4j with one query per class vs. one batched query — side by side, interleaved.
 
-    NEO4J_URI=bolt://127.0.0.1:7687 NEO4J_PASSWORD=… python -m benchmarks.bench_export_prompts [--rounds N]
+    python -m benchmarks.bench_export_prompts [--rounds N]
+
+Clears the database: starts its own throwaway Neo4j or uses the one STDD_TEST_NEO4J_URI marks as scratch.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import tempfile
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from askg.schema import ActionRecord, Provenance
 from askg.seeds import default_seeds_dir, load_seeds
 from askg.store.base import GraphStore
 from askg.store.embedded import EmbeddedStore
-from askg.store.neo4j_store import Neo4jStore
+from benchmarks.scratch import scratch_store
 from benchmarks.timing import interleaved, table
 
 
@@ -48,11 +49,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     names, records = k600_seed_records()
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, scratch_store() as neo4j:
         embedded = EmbeddedStore(Path(tmp) / "k600.json")
         embedded.put_actions(records)
-        neo4j = Neo4jStore(os.environ.get("NEO4J_URI", "bolt://127.0.0.1:7687"),
-                           os.environ.get("NEO4J_USER", "neo4j"), os.environ.get("NEO4J_PASSWORD", "stdd-local-dev"))
         neo4j.driver.execute_query("MATCH (n) DETACH DELETE n")
         neo4j.ensure_schema()
         neo4j.put_actions(records)
@@ -67,7 +66,6 @@ def main() -> None:
             },
             rounds=args.rounds,
         )
-        neo4j.close()
     print(f"export-prompts, {len(names)} K600 classes, {args.rounds} interleaved rounds")
     print(table(times, baseline="neo4j, one batched query"))
 

@@ -2,15 +2,15 @@
 statement per action) vs. one statement per triple (same Cypher, one row per statement, one
 transaction per action), interleaved; the embedded store alongside.
 
-    NEO4J_URI=bolt://127.0.0.1:7687 NEO4J_PASSWORD=… python benchmarks/bench_import.py [ASKG_YAML] [--rounds N]
+    python -m benchmarks.bench_import [ASKG_YAML] [--rounds N]
 
-Clears the database between runs: point it at a scratch server (scripts/neo4j-local start).
+Clears the database between runs, so it starts its own throwaway Neo4j (benchmarks/scratch.py) or uses
+the server STDD_TEST_NEO4J_URI marks as scratch; never the one NEO4J_URI names.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -24,6 +24,7 @@ from askg.store import cypher
 from askg.store.embedded import EmbeddedStore
 from askg.store.neo4j_store import Neo4jStore, replace_subgraph_prelude
 from askg.store.rows import ActionRows, record_to_rows
+from benchmarks.scratch import scratch_store
 from benchmarks.timing import interleaved, table
 
 DEFAULT_SOURCE = Path(__file__).resolve().parents[2] / "shared/data/reference/stdd_askg/classes_ASKG_k400.yml"
@@ -51,8 +52,11 @@ def main() -> None:
     args = parser.parse_args()
     records = read_stdd_askg(args.source).records
     triples = sum(len(record_to_rows(r).uses) + len(record_to_rows(r).relates) + len(r.phases) for r in records)
-    store = Neo4jStore(os.environ.get("NEO4J_URI", "bolt://127.0.0.1:7687"), os.environ.get("NEO4J_USER", "neo4j"),
-                       os.environ.get("NEO4J_PASSWORD", "stdd-local-dev"))
+    with scratch_store() as store:
+        run(store, records, args.rounds, triples)
+
+
+def run(store: Neo4jStore, records: list[ActionRecord], rounds: int, triples: int) -> None:
     store.ensure_schema()
 
     def clear(_: str) -> None:
@@ -65,16 +69,15 @@ def main() -> None:
                 "neo4j one statement per triple": lambda: import_per_row(store, records),
                 "embedded store (networkx + JSON)": lambda: EmbeddedStore(Path(tmp) / "g.json").put_actions(records),
             },
-            rounds=args.rounds,
+            rounds=rounds,
             setup=lambda name: (clear(name), (Path(tmp) / "g.json").unlink(missing_ok=True)),
         )
     clear("final")
     store.put_actions(records)
     stats = store.stats()
-    store.close()
     print(f"K400 reference ASKG: {len(records)} actions, ~{triples} object/relation/phase rows; "
           f"{sum(stats.nodes.values())} nodes, {sum(stats.relationships.values())} relationships; "
-          f"{args.rounds} interleaved rounds", file=sys.stderr)
+          f"{rounds} interleaved rounds", file=sys.stderr)
     print(table(times, baseline="neo4j batched (UNWIND, 1 tx/action)"))
     batched = statistics.median(times["neo4j batched (UNWIND, 1 tx/action)"])
     per_row = statistics.median(times["neo4j one statement per triple"])

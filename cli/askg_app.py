@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.tree import Tree
 
@@ -71,7 +73,7 @@ def import_command(
         summary = import_graph(store, path, fmt, dataset)
         description = store.description
     for warning in summary.warnings:
-        console.print(f"[yellow]warning[/]: {warning}", markup=True)
+        console.print(f"[yellow]warning[/]: {escape(warning)}", markup=True)
     console.print(f"imported {summary.actions} actions from {path} into {description}", markup=False)
 
 
@@ -126,29 +128,32 @@ def show_command(
 def action_tree(record: ActionRecord) -> Tree:
     prov = record.provenance
     origin = ", ".join(f"{k}={v}" for k, v in prov.model_dump().items() if v not in (None, False))
-    tree = Tree(f"[bold]{record.name}[/]  [dim]({origin})[/]")
+    # Everything from the record is user data: escaped, so "[red]" or "[…]" in a name is shown as written.
+    tree = Tree(f"[bold]{escape(record.name)}[/]  [dim]({escape(origin)})[/]")
     if record.aliases or record.datasets:
-        tree.add(f"aliases: {', '.join(record.aliases) or '-'}; datasets: {', '.join(record.datasets) or '-'}")
+        aliases, datasets = ", ".join(record.aliases) or "-", ", ".join(record.datasets) or "-"
+        tree.add(escape(f"aliases: {aliases}; datasets: {datasets}"))
     objects = tree.add("[cyan]USES[/]")
     for use in record.objects:
-        objects.add(f"{use.predicate} → {use.name}")
+        objects.add(escape(f"{use.predicate} → {use.name}"))
     scenes = tree.add("[cyan]IN_SCENE[/]")
     for scene in record.scenes:
-        scenes.add(scene)
+        scenes.add(escape(scene))
     relations = tree.add("[cyan]RELATES[/]")
     for rel in record.object_relations:
-        ends = [f"{n} [dim](scene)[/]" if record.endpoint_label(n) == "Scene" else n for n in (rel.subject, rel.object)]
-        relations.add(f"{ends[0]} –{rel.predicate}→ {ends[1]}")
+        ends = [f"{escape(n)} [dim](scene)[/]" if record.endpoint_label(n) == "Scene" else escape(n)
+                for n in (rel.subject, rel.object)]
+        relations.add(f"{ends[0]} –{escape(rel.predicate)}→ {ends[1]}")
     poses = tree.add("[cyan]SHOWS[/]")
     for pose in record.poses:
-        poses.add(f"{pose.body_part}: {pose.pose}")
+        poses.add(escape(f"{pose.body_part}: {pose.pose}"))
     phases = tree.add("[cyan]HAS_PHASE[/] (in order, NEXT between)")
     for order, phase in enumerate(record.phases, start=1):
-        node = phases.add(f"{order}. {phase.text}")
+        node = phases.add(escape(f"{order}. {phase.text}"))
         for motion in phase.motions:
-            node.add(f"MOVES {motion.body_part}: {motion.motion}")
+            node.add(escape(f"MOVES {motion.body_part}: {motion.motion}"))
         if phase.handles:
-            node.add(f"HANDLES {', '.join(phase.handles)}")
+            node.add(escape(f"HANDLES {', '.join(phase.handles)}"))
     return tree
 
 
@@ -160,7 +165,9 @@ build_commands.register(app)
 
 
 def main() -> None:
-    run_app(app)
+    # The Neo4j driver logs each transaction retry as a warning; the outcome is reported in one line.
+    logging.getLogger("neo4j").setLevel(logging.ERROR)
+    run_app(app, known_errors=(OSError,))  # e.g. an --out in a read-only folder: one line, exit 4
 
 
 if __name__ == "__main__":

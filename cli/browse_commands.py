@@ -93,8 +93,10 @@ def register(
 
     @app.command("browse")
     def browse_command(
-        http_port: Annotated[int | None, typer.Option("--http-port", help="Browser's HTTP port (default 7474; "
-                                                      "7473 for neo4j+s/bolt+s).")] = None,
+        http_port: Annotated[int | None, typer.Option("--http-port", envvar="NEO4J_HTTP_PORT", min=1, max=65535,
+                                                      help="Browser's HTTP port (default 7474; 7473 for "
+                                                      "neo4j+s/bolt+s; scripts/neo4j-local uses the same "
+                                                      "NEO4J_HTTP_PORT).")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
         style_cmd: Annotated[bool, typer.Option("--style-command", help="Print only the Browser command that "
                                                 "applies the askg style (browser.post_connect_cmd value).")]
@@ -109,7 +111,7 @@ def register(
         if as_json:
             typer.echo(info.model_dump_json(indent=2))
             return
-        console.print(f"[bold]Neo4j Browser[/]: {info.browser_url}")
+        console.print(f"[bold]Neo4j Browser[/]: {escape(info.browser_url)}")
         console.print(f"  pre-filled:  {escape(info.connect_url)}", markup=True)
         console.print(f"  connect URL: {info.bolt_uri}   user: {info.user}   database: {info.database or '(default)'}"
                       f"   password: {info.password}", markup=False)

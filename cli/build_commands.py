@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -15,6 +18,7 @@ from askg.builder import DEFAULT_CONCURRENCY, DEFAULT_MODEL, Builder, BuildOptio
 from askg.class_lists import read_class_lists, resolve_class_list
 from askg.errors import AskgError, InputError
 from askg.llm.cache import ResponseCache, default_cache_dir
+from askg.llm.circuit import DEFAULT_MAX_FAILURES, DEFAULT_WINDOW_S
 from askg.llm.client import DecompositionClient, LLMConfig
 from askg.llm.prompts import PROMPT_VERSION, body_part_vocabulary
 from askg.seeds import Seed, default_seeds_dir, load_seeds
@@ -28,6 +32,17 @@ err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 class BuildFailedError(AskgError):
     exit_code = 1
+
+
+class LLMUnreachableError(AskgError):
+    exit_code = 3
+
+
+OPTION_OF_FIELD = {
+    "model": "--llm-model", "timeout_s": "--llm-timeout", "max_retries": "--llm-retries",
+    "max_invalid": "--llm-invalid-retries", "backoff_base_s": "--backoff-base", "backoff_max_s": "--backoff-max",
+    "circuit_failures": "--llm-circuit-failures", "circuit_window_s": "--llm-circuit-window",
+}
 
 
 def _store_location(ctx: typer.Context) -> str | None:
@@ -45,23 +60,27 @@ def _llm_config(
     invalid: int,
     backoff: float,
     backoff_max: float,
+    circuit_failures: int = DEFAULT_MAX_FAILURES,
+    circuit_window: float = DEFAULT_WINDOW_S,
 ) -> LLMConfig | None:
-    """The LLM to ask, or None when neither a base URL nor an API key is configured."""
+    """The LLM to ask, or None when neither a base URL nor an API key is configured. The options are
+    checked either way (a bad value is a one-line error naming the option)."""
     url = base_url or settings.openai_base_url
+    values = {
+        "model": model, "base_url": url, "api_key": settings.openai_api_key, "timeout_s": timeout,
+        "max_retries": retries, "max_invalid": invalid, "backoff_base_s": backoff, "backoff_max_s": backoff_max,
+        "circuit_failures": circuit_failures, "circuit_window_s": circuit_window, "prompt_version": PROMPT_VERSION,
+    }
+    try:
+        config = LLMConfig.model_validate(values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else ""
+        option = OPTION_OF_FIELD.get(field, field)
+        raise InputError(f"{option} {values.get(field)!r}: {first['msg'].lower()}") from None
     if url is None and settings.openai_api_key is None:
         return None
-    return LLMConfig(
-        model=model,
-        base_url=url,
-        api_key=settings.openai_api_key,
-        timeout_s=timeout,
-        max_retries=retries,
-        max_invalid=invalid,
-        backoff_base_s=backoff,
-        backoff_max_s=backoff_max,
-        prompt_version=PROMPT_VERSION,
-        body_parts=body_part_vocabulary(default_seeds_dir()),
-    )
+    return config.model_copy(update={"body_parts": body_part_vocabulary(default_seeds_dir())})
 
 
 def build_command(
@@ -94,6 +113,12 @@ def build_command(
     ] = 3,
     backoff_base: Annotated[float, typer.Option(help="First backoff ceiling in seconds (doubles).")] = 1.0,
     backoff_max: Annotated[float, typer.Option(help="Largest backoff in seconds.")] = 60.0,
+    llm_circuit_failures: Annotated[
+        int, typer.Option(help="Stop asking after this many consecutive failures to connect (across classes).")
+    ] = DEFAULT_MAX_FAILURES,
+    llm_circuit_window: Annotated[
+        float, typer.Option(help="…or after failures to connect for this many seconds without one success.")
+    ] = DEFAULT_WINDOW_S,
     concurrency: Annotated[
         int, typer.Option(min=1, max=256, help="LLM requests in flight.")
     ] = DEFAULT_CONCURRENCY,
@@ -121,15 +146,18 @@ def build_command(
         llm_invalid_retries,
         backoff_base,
         backoff_max,
+        llm_circuit_failures,
+        llm_circuit_window,
     )
     cache = ResponseCache(cache_dir or default_cache_dir())
     with open_store(_store_location(ctx)) as store, _progress(len(pairs), as_json) as progress:
+        store.check_writable()  # before any LLM work, not after it
+        if config is not None:
+            cache.check_writable()
         task = progress.add_task("building", total=len(pairs))
 
         def advance(outcome: ClassOutcome) -> None:
-            progress.advance(task)
-            if outcome.origin == "failed":
-                progress.console.print(f"failed: {outcome.class_name}: {outcome.reason}", markup=False)
+            progress.advance(task)  # failure reasons are printed once, in the report
 
         options = BuildOptions(
             dataset=pairs[0][1],
@@ -148,15 +176,31 @@ def build_command(
                 store, dedup_threshold, apply=True, as_json=False, out=err_console if as_json else console
             )
     _report(summary, as_json)
+    if summary.stopped:
+        built = summary.classes - len(summary.failed)
+        raise LLMUnreachableError(
+            f"{summary.stopped}; stopped asking: {len(summary.failed)} of {summary.classes} classes not built, "
+            f"{built} built and kept (re-run to resume)"
+        )
     if summary.failed:
         missing = summary.missing_llm
         if missing and len(missing) == len(summary.failed):
             raise InputError(
                 f"no LLM configured (--llm-base-url / OPENAI_BASE_URL / OPENAI_API_KEY) and no "
-                f"seed for {len(missing)} classes: {', '.join(missing)}"
+                f"seed for {len(missing)} classes: {_names(missing)}"
             )
-        names = ", ".join(f.class_name for f in summary.failed)
-        raise BuildFailedError(f"{len(summary.failed)} of {summary.classes} classes failed: {names}")
+        reasons = Counter(f.reason or "unknown" for f in summary.failed)
+        cause, times = reasons.most_common(1)[0]
+        more = f" and {len(reasons) - 1} other causes" if len(reasons) > 1 else ""
+        raise BuildFailedError(
+            f"{len(summary.failed)} of {summary.classes} classes failed ({times}× {cause}{more}): "
+            f"{_names([f.class_name for f in summary.failed])}"
+        )
+
+
+def _names(names: list[str], shown: int = 20) -> str:
+    listed = ", ".join(names[:shown])
+    return listed + (f" and {len(names) - shown} more (listed above)" if len(names) > shown else "")
 
 
 def _progress(total: int, quiet: bool) -> Progress:
@@ -221,7 +265,7 @@ def _run_dedup(
         table.add_column(column)
     for merge in plan.merges:
         merged = ", ".join(f"{n} ({s:.3f})" for n, s in merge.similarity.items())
-        table.add_row(merge.label, merge.canonical, merged)
+        table.add_row(merge.label, escape(merge.canonical), escape(merged))
     out.print(table)
     counts = "; ".join(
         f"{k}: {plan.distinct_before[k]} → {plan.distinct_after[k]}" for k in plan.distinct_before

@@ -1,4 +1,10 @@
-"""Run a typer app and turn toolkit errors into one line on stderr and an exit code."""
+"""Run a typer app and turn toolkit errors into one line on stderr and an exit code.
+
+Exit codes (both CLIs; README "Exit codes"): 0 success; 1 the work failed (classes that could not be
+built, training that read nothing); 2 bad input (a file, option or name; the message names it);
+3 a service cannot be reached (Neo4j, the LLM server, a locked store); 4 output cannot be written
+(read-only folder, disk full); 130 interrupted.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +25,19 @@ def run_app(app: Callable[[], object], known_errors: tuple[type[Exception], ...]
         err_console.print(f"error: {exc}", markup=False)
         sys.exit(exc.exit_code)
     except known_errors as exc:
-        err_console.print(f"error: {exc}", markup=False)
-        sys.exit(getattr(exc, "exit_code", 1))
+        err_console.print(f"error: {' '.join(str(exc).split())}", markup=False)
+        sys.exit(exit_code_of(exc))
     except KeyboardInterrupt:
         err_console.print("interrupted", markup=False)
         sys.exit(130)
+
+
+def exit_code_of(exc: BaseException) -> int:
+    code = getattr(exc, "exit_code", None)
+    if isinstance(code, int):
+        return code
+    if isinstance(exc, FileNotFoundError | IsADirectoryError | NotADirectoryError):
+        return 2
+    if isinstance(exc, OSError):
+        return 4
+    return 1

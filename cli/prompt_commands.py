@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from askg.dataset_actions import DatasetView
@@ -74,10 +75,10 @@ def register(app: typer.Typer, open_store: Callable[[], GraphStore]) -> None:
         counts = {kind: sum(len(getattr(c, kind)) for c in export.document.classes) for kind in ("spatial", "temporal")}
         console.print(f"wrote {summary['classes']} classes to {out.resolve()} ({fmt.value}, "
                       f"{summary['template_version']}): {counts['spatial']} spatial and {counts['temporal']} "
-                      "temporal prompts")
+                      "temporal prompts", markup=False)
         if export.missing:
             console.print(f"[yellow]{len(export.missing)} classes not in the graph, label-only:[/] "
-                          + ", ".join(export.missing))
+                          + escape(", ".join(export.missing)))
         if stats:
             table = Table(title="prompts per class")
             for column in ("kind", "min", "median", "max"):

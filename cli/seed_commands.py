@@ -66,9 +66,9 @@ def check_command(
         console.print("distinct concepts: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
         for r in reports:
             for name in r.missing:
-                console.print(f"[red]missing[/] {r.dataset}: {name}")
+                console.print(f"[red]missing[/] {escape(f'{r.dataset}: {name}')}")
             for name, problems in r.failing.items():
-                console.print(f"[red]failing[/] {r.dataset}: {name}: {'; '.join(problems)}")
+                console.print(f"[red]failing[/] {escape(f'{r.dataset}: {name}: ' + '; '.join(problems))}")
         if strict_report is not None:
             _print_strict(console, strict_report)
     if not ok:

@@ -16,7 +16,7 @@ from cli.getting_started import GETTING_STARTED
 
 app = typer.Typer(name="stdd", help="Train, evaluate and run the STDD video model.", no_args_is_help=True,
                   epilog=GETTING_STARTED, pretty_exceptions_enable=False, add_completion=False)
-console = Console(highlight=False)
+console = Console(highlight=False, markup=False)  # names and paths are user data, never markup
 
 
 @app.command("version")
@@ -164,9 +164,13 @@ def _known_errors() -> tuple[type[Exception], ...]:
     from model.data.readers import VideoReadError
     from model.data.splits import SplitFileError
     from model.prompts_file import PromptsFileError
+    from model.training.checkpoint import CheckpointError
     from model.training.config import ConfigError
+    from model.training.trainer import TrainingDataError
 
-    return (ConfigError, SplitFileError, PromptsFileError, VideoReadError, FileNotFoundError)
+    # OSError: a read-only or full disk, an output path under a file; the message names the path.
+    return (ConfigError, SplitFileError, PromptsFileError, VideoReadError, CheckpointError, TrainingDataError,
+            FloatingPointError, OSError)
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from torch import Tensor, nn
 
 
 class LossConfig(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     distill_weight: float = Field(2.0, ge=0.0)
     distill_alpha: float = 0.1

@@ -16,6 +16,8 @@ ALL_PROMPT_KINDS: tuple[PromptKind, ...] = ("label", "spatial", "temporal")
 class PromptsFileError(ValueError):
     """The prompts file is missing or malformed."""
 
+    exit_code = 2
+
 
 class ClassPrompts(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
@@ -66,9 +68,19 @@ def file_sha256(path: Path) -> str:
 
 def load_prompts_file(path: str | Path) -> PromptsFile:
     path = Path(path)
+    if path.is_dir():
+        raise PromptsFileError(f"prompts file {path} is a folder, not a file")
     try:
-        return PromptsFile.model_validate_json(path.read_bytes())
-    except FileNotFoundError as error:
-        raise PromptsFileError(f"prompts file not found: {path}") from error
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise PromptsFileError(f"prompts file not found: {path}") from None
+    except OSError as error:
+        raise PromptsFileError(f"prompts file {path}: cannot read ({error.strerror})") from None
+    try:
+        return PromptsFile.model_validate_json(data.removeprefix(b"\xef\xbb\xbf"))
     except ValidationError as error:
-        raise PromptsFileError(f"invalid prompts file {path}: {error}") from error
+        first = error.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(top)"
+        raise PromptsFileError(
+            f"invalid prompts file {path}: {where}: {first['msg']} ({error.error_count()} problems)"
+        ) from None

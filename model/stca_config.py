@@ -23,7 +23,7 @@ class StcaConfig(BaseModel):
     channels, one output projection per path and full-path queries only where they are used.
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
     mask_rate: float = Field(0.5, ge=0.0, lt=1.0)
     channel_fold: int = Field(32, ge=2)

@@ -1,4 +1,7 @@
-"""Shared fixtures: paths to ../shared reference data, a Neo4j connection for integration tests."""
+"""Shared fixtures: paths to ../shared reference data, a throwaway Neo4j for integration tests.
+
+Tests never use the server NEO4J_URI names (users keep their graph there): see tests/scratch_neo4j.py.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.scratch_neo4j import ScratchNeo4j, ScratchUnavailable, scratch_server
+
 REPO = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("STDD_SHARED_DIR", REPO.parent / "shared"))
 REFERENCE = SHARED / "data" / "reference"
-
-NEO4J_URI = os.environ.get("NEO4J_URI", "bolt://127.0.0.1:7687")
-NEO4J_USER = os.environ.get("NEO4J_USER", "neo4j")
-NEO4J_PASSWORD = os.environ.get("NEO4J_PASSWORD", "stdd-local-dev")
+SCRATCH_UNAVAILABLE: list[str] = []  # why the session has no scratch Neo4j (for the skip message)
 
 
 def in_ci() -> bool:
@@ -31,29 +33,35 @@ def reference_file(*parts: str) -> Path:
 
 
 @pytest.fixture(scope="session")
-def neo4j_available() -> bool:
-    from neo4j import GraphDatabase
-
+def scratch_neo4j() -> Iterator[ScratchNeo4j | None]:
+    """A Neo4j the tests may empty (started for this session, or marked by STDD_TEST_NEO4J_URI); None
+    when none can be had outside CI. Started on first use only."""
     try:
-        with GraphDatabase.driver(NEO4J_URI, auth=(NEO4J_USER, NEO4J_PASSWORD), connection_timeout=3) as driver:
-            driver.verify_connectivity()
-        return True
-    except Exception as exc:
+        server = scratch_server()
+    except ScratchUnavailable as exc:
         if in_ci():
-            pytest.fail(f"Neo4j not reachable at {NEO4J_URI} in CI: {exc}")
-        return False
+            pytest.fail(f"CI=true but no scratch Neo4j: {exc}")
+        SCRATCH_UNAVAILABLE.append(str(exc))
+        yield None
+        return
+    try:
+        from neo4j import GraphDatabase
+
+        with GraphDatabase.driver(server.uri, auth=(server.user, server.password), connection_timeout=5) as driver:
+            driver.verify_connectivity()
+        yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture
-def neo4j_env(neo4j_available: bool) -> Iterator[dict[str, str]]:
-    """Connection settings for a clean Neo4j database (everything deleted before the test)."""
-    if not neo4j_available:
-        pytest.skip(f"Neo4j not reachable at {NEO4J_URI} (start it with scripts/neo4j-local start)")
-    from neo4j import GraphDatabase
-
-    with GraphDatabase.driver(NEO4J_URI, auth=(NEO4J_USER, NEO4J_PASSWORD)) as driver:
-        driver.execute_query("MATCH (n) DETACH DELETE n")
-    yield {"NEO4J_URI": NEO4J_URI, "NEO4J_USER": NEO4J_USER, "NEO4J_PASSWORD": NEO4J_PASSWORD}
+def neo4j_env(scratch_neo4j: ScratchNeo4j | None) -> dict[str, str]:
+    """Connection settings for an empty scratch Neo4j (everything deleted before the test)."""
+    if scratch_neo4j is None:
+        reason = SCRATCH_UNAVAILABLE[-1] if SCRATCH_UNAVAILABLE else "unknown"
+        pytest.skip(f"no scratch Neo4j ({reason}); install Java 17 + Maven or set STDD_TEST_NEO4J_URI")
+    scratch_neo4j.clear()
+    return scratch_neo4j.env()
 
 
 @pytest.fixture

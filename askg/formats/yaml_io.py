@@ -12,8 +12,9 @@ from askg.errors import InputError
 
 
 def read_text(path: Path) -> str:
+    """UTF-8 text; a byte-order mark (Windows editors write one) is dropped, never part of the first line."""
     try:
-        return path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except UnicodeDecodeError as exc:

@@ -16,6 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from askg.atomic import atomic_write_text
+from askg.errors import OutputError
 from askg.names import normalise_name
 from askg.schema import Decomposition
 
@@ -46,6 +47,16 @@ def cache_key(model: str, prompt_version: str, class_name: str) -> str:
 class ResponseCache:
     def __init__(self, root: Path) -> None:
         self.root = Path(root).expanduser()
+
+    def check_writable(self) -> None:
+        """InputError now (one line) when answers could not be cached, before any LLM request."""
+        probe = self.root / f".write-check.{os.getpid()}.tmp"
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise OutputError(f"{self.root}: cannot write the LLM answer cache here ({exc.strerror or exc})") from None
 
     def path_for(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"

@@ -10,35 +10,51 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from dataclasses import dataclass, field
 
 import openai
-from pydantic import BaseModel, ConfigDict, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from askg.llm.backoff import Backoff, parse_retry_after
+from askg.llm.circuit import DEFAULT_MAX_FAILURES, DEFAULT_WINDOW_S, CircuitBreaker
 from askg.llm.prompts import PROMPT_VERSION, response_format, retry_prompt, system_prompt, user_prompt
 from askg.schema import Decomposition
 
 NO_KEY = "no-key"  # local OpenAI-compatible servers accept any key; the SDK insists on one
 
 
-class LLMConfig(BaseModel):
-    model_config = ConfigDict(frozen=True)
+CONNECT_TIMEOUT_S = 10.0
+OPENAI_DEFAULT_URL = "https://api.openai.com/v1"
 
-    model: str
+
+class LLMConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
+
+    model: str = Field(min_length=1)
     base_url: str | None = None
     api_key: SecretStr | None = None
-    timeout_s: float = 60.0
-    max_retries: int = 6  # transport-level retries per request (429, 5xx, connection, timeout)
-    max_invalid: int = 3  # extra answers asked for after an invalid one
-    backoff_base_s: float = 1.0
-    backoff_max_s: float = 60.0
+    timeout_s: float = Field(60.0, gt=0)
+    max_retries: int = Field(6, ge=0)  # transport-level retries per request (429, 5xx, connection, timeout)
+    max_invalid: int = Field(3, ge=0)  # extra answers asked for after an invalid one
+    backoff_base_s: float = Field(1.0, ge=0)
+    backoff_max_s: float = Field(60.0, ge=0)
+    circuit_failures: int = Field(DEFAULT_MAX_FAILURES, ge=1)
+    circuit_window_s: float = Field(DEFAULT_WINDOW_S, gt=0)
     prompt_version: str = PROMPT_VERSION
     body_parts: tuple[str, ...] = ()
+
+    @property
+    def url(self) -> str:
+        return self.base_url or OPENAI_DEFAULT_URL
 
 
 class LLMFailure(Exception):
     """The class could not be decomposed; the message is the one-line reason for the summary."""
+
+
+class LLMUnreachable(LLMFailure):
+    """The circuit is open: the server could not be reached for long enough to stop asking."""
 
 
 @dataclass
@@ -56,12 +72,15 @@ class DecompositionClient:
     def __init__(self, config: LLMConfig) -> None:
         self.config = config
         key = config.api_key.get_secret_value() if config.api_key else NO_KEY
-        self._client = openai.AsyncOpenAI(
-            api_key=key, base_url=config.base_url, timeout=config.timeout_s, max_retries=0
-        )
+        timeout = openai.Timeout(config.timeout_s, connect=min(CONNECT_TIMEOUT_S, config.timeout_s))
+        self._client = openai.AsyncOpenAI(api_key=key, base_url=config.base_url, timeout=timeout, max_retries=0)
         self._backoff = Backoff(config.backoff_base_s, config.backoff_max_s)
         self._system = system_prompt(config.body_parts)
         self.calls = CallCounter()
+        self.circuit = CircuitBreaker(config.circuit_failures, config.circuit_window_s)
+
+    def unreachable(self) -> LLMUnreachable:
+        return LLMUnreachable(f"LLM server {self.config.url} unreachable: {self.circuit.describe()}")
 
     async def close(self) -> None:
         await self._client.close()
@@ -91,6 +110,8 @@ class DecompositionClient:
         """One chat completion with transport retries; returns the message content."""
         attempt = 0
         while True:
+            if self.circuit.opened:
+                raise self.unreachable()
             self.calls.requests += 1
             try:
                 response = await self._client.chat.completions.create(  # type: ignore[call-overload]
@@ -99,27 +120,35 @@ class DecompositionClient:
                     response_format=response_format(),
                     temperature=0.2,
                 )
+                self.circuit.success()
                 if not response.choices:
                     raise ValueError("no choices in the response")
                 return response.choices[0].message.content or ""
             except openai.APIStatusError as exc:
+                self.circuit.success()  # an HTTP answer: the server is there
                 status = exc.status_code
                 self.calls.note(str(status))
                 if status != 429 and status < 500 and status != 408:
                     raise LLMFailure(f"HTTP {status} from the LLM server: {_short(exc.message)}") from None
                 retry_after = parse_retry_after(exc.response.headers)
                 reason = f"HTTP {status}"
-            except openai.APITimeoutError:
+            except openai.APITimeoutError as exc:
                 self.calls.note("timeout")
                 retry_after, reason = None, f"timeout after {self.config.timeout_s:g} s"
+                if type(exc.__cause__).__name__ == "ConnectTimeout":  # the SDK's HTTP library's class
+                    reason = f"connect timeout after {min(CONNECT_TIMEOUT_S, self.config.timeout_s):g} s"
+                    self.circuit.failure(reason)
             except openai.APIConnectionError as exc:
                 self.calls.note("connection")
-                retry_after, reason = None, f"connection error ({_short(str(exc.__cause__ or exc))})"
+                retry_after, reason = None, f"connection error ({_connection_cause(exc)})"
+                self.circuit.failure(reason)
             except (ValueError, openai.APIResponseValidationError) as exc:
                 # a 200 whose body is not a chat completion: treat like a server fault
                 self.calls.note("bad-response")
                 retry_after, reason = None, f"malformed response ({_short(str(exc))})"
             attempt += 1
+            if self.circuit.opened:
+                raise self.unreachable()
             if attempt > self.config.max_retries:
                 raise LLMFailure(f"gave up after {attempt} requests: {reason}")
             self.calls.retries += 1
@@ -164,6 +193,23 @@ def _objects_without_predicate(raw: object) -> list[str]:
         elif isinstance(item, dict) and not str(item.get("predicate") or "").strip():
             missing.append(repr(item.get("name")))
     return missing
+
+
+def _connection_cause(exc: BaseException) -> str:
+    """The most specific reason in the chain (e.g. "Connection refused" under the HTTP library's
+    "All connection attempts failed")."""
+    seen: set[int] = set()
+    queue: list[BaseException] = [exc]
+    while queue:
+        current = queue.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno:
+            return os.strerror(current.errno)
+        queue.extend(getattr(current, "exceptions", ()))  # an exception group of per-address attempts
+        queue.extend(e for e in (current.__cause__, current.__context__) if e is not None)
+    return _short(str(exc.__cause__ or exc))
 
 
 def _short(text: str, limit: int = 160) -> str:

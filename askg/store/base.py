@@ -69,6 +69,10 @@ class GraphStore(ABC):
     def concept_merges(self, label: str) -> dict[str, list[str]]:
         """`merged_from` of every concept node of `label` that has one, by node id."""
 
+    def check_writable(self) -> None:  # noqa: B027 (an optional check; most stores need none)
+        """Raise a one-line AskgError when writing would fail (called before long work such as
+        `askg build`); the Neo4j store checks its connection when opened."""
+
     def set_curated(self, ids: Iterable[str], flag: bool) -> int:
         """Set the `curated` flag of the actions `ids` and take their current content as the new
         baseline (askg.store.curation); returns how many of them exist."""

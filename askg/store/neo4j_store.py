@@ -3,11 +3,12 @@ batched `UNWIND … MERGE` statements (askg.store.cypher)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
+import functools
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
 from neo4j import Driver, GraphDatabase, ManagedTransaction
-from neo4j.exceptions import AuthError, ClientError, ServiceUnavailable
+from neo4j.exceptions import AuthError, ClientError, ServiceUnavailable, SessionExpired
 
 from askg.errors import StoreUnavailableError
 from askg.schema import ActionRecord
@@ -18,6 +19,24 @@ from askg.store.rows import ActionRows, record_from_rows, record_to_rows
 
 CONNECT_TIMEOUT_S = 8.0
 READ_BATCH = 1000  # 600 K600 actions in one query
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _unavailable_as_error(method: F) -> F:
+    """A server that stops answering mid-operation is one line (exit 3), not a driver traceback; each
+    action is its own transaction, so what was written before is whole and the rest is not there."""
+
+    @functools.wraps(method)
+    def guarded(self: Neo4jStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except (ServiceUnavailable, SessionExpired, OSError) as exc:
+            raise StoreUnavailableError(
+                f"Neo4j at {self.uri} stopped answering ({_first_line(exc)}); actions written before "
+                "are whole, the one in progress was not written"
+            ) from None
+
+    return guarded  # type: ignore[return-value]
 
 
 class Neo4jStore(GraphStore):
@@ -56,6 +75,7 @@ class Neo4jStore(GraphStore):
     def _session(self) -> Any:
         return self.driver.session(database=self.database) if self.database else self.driver.session()
 
+    @_unavailable_as_error
     def ensure_schema(self) -> None:
         with self._session() as session:
             for statement in [*cypher.CONSTRAINTS, *cypher.INDEXES]:
@@ -63,6 +83,7 @@ class Neo4jStore(GraphStore):
 
     # --- writes ------------------------------------------------------------------------------
 
+    @_unavailable_as_error
     def put_actions(self, records: Iterable[ActionRecord]) -> int:
         count = 0
         with self._session() as session:
@@ -71,6 +92,7 @@ class Neo4jStore(GraphStore):
                 count += 1
         return count
 
+    @_unavailable_as_error
     def delete_actions(self, ids: Iterable[str]) -> int:
         deleted = 0
         with self._session() as session:
@@ -80,10 +102,12 @@ class Neo4jStore(GraphStore):
 
     # --- reads -------------------------------------------------------------------------------
 
+    @_unavailable_as_error
     def action_ids(self) -> list[str]:
         with self._session() as session:
             return [r["id"] for r in session.execute_read(_fetch, cypher.ACTION_IDS, {})]
 
+    @_unavailable_as_error
     def get_actions(self, ids: Iterable[str] | None = None) -> list[ActionRecord]:
         wanted = self.action_ids() if ids is None else sorted(set(ids))
         records: list[ActionRecord] = []
@@ -97,12 +121,14 @@ class Neo4jStore(GraphStore):
                     )
         return records
 
+    @_unavailable_as_error
     def stats(self) -> GraphStats:
         with self._session() as session:
             nodes = {r["label"]: r["count"] for r in session.execute_read(_fetch, cypher.NODE_COUNTS, {})}
             rels = {r["type"]: r["count"] for r in session.execute_read(_fetch, cypher.REL_COUNTS, {})}
         return GraphStats.from_counts(nodes, rels)
 
+    @_unavailable_as_error
     def set_concept_merges(self, label: str, canonical_id: str, merged_names: Iterable[str]) -> bool:
         if label not in cypher.SET_CONCEPT_MERGES:
             raise ValueError(f"not a concept label: {label!r}")
@@ -111,6 +137,7 @@ class Neo4jStore(GraphStore):
             rows = session.execute_write(_fetch, cypher.SET_CONCEPT_MERGES[label], params)
         return bool(rows and rows[0]["found"])
 
+    @_unavailable_as_error
     def set_curated(self, ids: Iterable[str], flag: bool) -> int:
         rows = [{"id": r.id, "hash": content_hash(r)} for r in self.get_actions(ids)]
         if not rows:
@@ -119,6 +146,7 @@ class Neo4jStore(GraphStore):
             found = session.execute_write(_fetch, cypher.SET_CURATED, {"rows": rows, "flag": flag})
         return int(found[0]["updated"]) if found else 0
 
+    @_unavailable_as_error
     def concept_merges(self, label: str) -> dict[str, list[str]]:
         if label not in cypher.CONCEPT_MERGES:
             raise ValueError(f"not a concept label: {label!r}")

@@ -17,6 +17,8 @@ ReaderName = Literal["decord", "pyav"]
 class VideoReadError(RuntimeError):
     """The video is missing, empty, truncated or cannot be decoded."""
 
+    exit_code = 2
+
 
 class OpenedVideo(Protocol):
     num_frames: int

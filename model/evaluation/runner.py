@@ -90,16 +90,33 @@ def evaluate(model: StddVideoClip, section: EvalSection, clip: ClipConfig | None
 
 def load_trained_model(checkpoint: Path, device: str | torch.device = "cpu") -> tuple[StddVideoClip, dict[str, Any]]:
     """Rebuild the model recorded in a `stdd train` checkpoint (final ``model.pt`` or ``checkpoint.pt``)."""
+    from pydantic import ValidationError
+
     from model.training.build import build_model
-    from model.training.checkpoint import load_checkpoint
+    from model.training.checkpoint import CheckpointError, load_checkpoint
     from model.training.config import ModelSection
 
     state = load_checkpoint(checkpoint)
-    if "config" not in state or "model" not in state:
-        raise ValueError(f"{checkpoint} is not a `stdd train` checkpoint (no config/model entries)")
+    if not isinstance(state.get("config"), dict) or not isinstance(state.get("model"), dict):
+        raise CheckpointError(
+            f"{checkpoint}: not a `stdd train` checkpoint (no config/model entries; a plain state dict?)"
+        )
     config = state["config"]
-    section = ModelSection.model_validate(config["model"])
-    model = build_model(section, int(config["data"]["clip"]["num_frames"]), keep_teacher=False, device=device)
-    model.load_state_dict(state["model"])
+    try:
+        section = ModelSection.model_validate(config["model"])
+        num_frames = int(config["data"]["clip"]["num_frames"])
+    except (KeyError, TypeError, ValueError, ValidationError) as error:
+        raise CheckpointError(f"{checkpoint}: its recorded config is incomplete or invalid ({error!s:.200})") from None
+    try:
+        model = build_model(section, num_frames, keep_teacher=False, device=device)
+    except (RuntimeError, ValueError) as error:
+        raise CheckpointError(f"{checkpoint}: cannot build the model it records ({error!s:.200})") from None
+    try:
+        model.load_state_dict(state["model"])
+    except (RuntimeError, KeyError, TypeError) as error:
+        detail = " ".join(str(error).split())
+        raise CheckpointError(
+            f"{checkpoint}: its weights do not fit the model its config describes ({detail:.240})"
+        ) from None
     model.eval()
     return model, state

@@ -19,9 +19,11 @@ Protocol = Literal["ucf101", "hmdb51", "k600", "custom"]
 class ConfigError(ValueError):
     """The configuration file or an override is invalid."""
 
+    exit_code = 2
+
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class ModelSection(_Section):
@@ -39,6 +41,9 @@ class DataSection(_Section):
     clip: ClipConfig = ClipConfig()
     batch_size: int = Field(8, ge=1, description="clips per process and step")
     workers: int = Field(2, ge=0)
+    max_skipped_fraction: float = Field(
+        0.5, ge=0, le=1, description="stop (exit != 0, nothing saved) when an epoch skips more of its videos"
+    )
 
 
 class OptimSection(_Section):
@@ -84,11 +89,25 @@ class TrainConfig(_Section):
     eval: EvalSection | None = None
 
 
+def _yaml_value(assignment: str, value: str) -> Any:
+    try:
+        return yaml.safe_load(value)
+    except yaml.YAMLError as error:
+        raise ConfigError(f"--set {assignment!r}: the value is not valid YAML ({_yaml_problem(error)})") from None
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    mark = getattr(error, "problem_mark", None)
+    return f"{problem} at line {mark.line + 1} column {mark.column + 1}" if mark is not None else str(problem)
+
+
 def apply_override(raw: dict[str, Any], assignment: str) -> None:
     """``a.b.c=value`` (value parsed as YAML) into the nested dict ``raw``; a number indexes a list."""
     key, separator, value = assignment.partition("=")
     if not separator or not key.strip():
         raise ConfigError(f"override must look like key=value, got {assignment!r}")
+    parsed = _yaml_value(assignment, value)
     node: Any = raw
     parts = key.strip().split(".")
     for position, part in enumerate(parts):
@@ -97,12 +116,12 @@ def apply_override(raw: dict[str, Any], assignment: str) -> None:
             if not part.isdigit() or int(part) >= len(node):
                 raise ConfigError(f"cannot set {key}: {part} is not an index of a {len(node)}-item list")
             if last:
-                node[int(part)] = yaml.safe_load(value)
+                node[int(part)] = parsed
             else:
                 node = node[int(part)]
         elif isinstance(node, dict):
             if last:
-                node[part] = yaml.safe_load(value)
+                node[part] = parsed
             else:
                 node = node.setdefault(part, {})
         else:
@@ -150,9 +169,16 @@ def check_training_data(cfg: TrainConfig) -> None:
 
 def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -> TrainConfig:
     path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"config {path} is a folder, not a file")
     if not path.is_file():
         raise ConfigError(f"config file not found: {path}")
-    raw = yaml.safe_load(path.read_text()) or {}
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8-sig")) or {}
+    except yaml.YAMLError as error:
+        raise ConfigError(f"{path}: not valid YAML ({_yaml_problem(error)})") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read ({error})") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping at the top level")
     for assignment in overrides:
@@ -160,4 +186,7 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
     try:
         return TrainConfig.model_validate(raw)
     except ValidationError as error:
-        raise ConfigError(f"invalid config {path}:\n{error}") from error
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in item['loc']) or '(top)'}: {item['msg']}" for item in error.errors()[:4]
+        )
+        raise ConfigError(f"invalid config {path}: {problems}") from None

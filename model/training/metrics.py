@@ -3,27 +3,70 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 
 class JsonlLogger:
+    """Records are held until `commit` (called once an epoch's checkpoint is about to be saved), so the
+    file only ever describes completed epochs: a run that fails before its first epoch completes leaves
+    an earlier run's file as it was. A fresh run replaces the file at its first commit; a resumed run
+    first drops records past the checkpoint it resumes from (`trim_to_step`), then appends."""
+
     def __init__(self, path: str | Path, enabled: bool = True, append: bool = False) -> None:
         self.path = Path(path)
         self.enabled = enabled
-        if enabled:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            if not append:
-                self.path.write_text("")
+        self.fresh = not append
+        self.pending: list[dict[str, Any]] = []
 
     def log(self, record: dict[str, Any]) -> None:
         if self.enabled:
+            self.pending.append(record)
+
+    def commit(self) -> None:
+        if not self.enabled:
+            return
+        lines = "".join(json.dumps(record, sort_keys=True) + "\n" for record in self.pending)
+        if self.fresh:
+            _atomic_write_text(self.path, lines)
+            self.fresh = False
+        elif lines:
             with self.path.open("a") as stream:
-                stream.write(json.dumps(record, sort_keys=True) + "\n")
+                stream.write(lines)
+        self.pending = []
+
+    def trim_to_step(self, step: int, epoch: int) -> None:
+        """Drop records a killed run wrote after the checkpoint at (`epoch`, `step`) it resumes from."""
+        if not self.enabled or not self.path.is_file():
+            return
+        kept = [record for record in read_jsonl(self.path)
+                if record.get("step", 0) <= step and record.get("epoch", 0) <= epoch]
+        _atomic_write_text(self.path, "".join(json.dumps(record, sort_keys=True) + "\n" for record in kept))
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_text(text)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
 
 
 def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in Path(path).read_text().splitlines() if line.strip()]
+    """The records of a metrics file; a torn last line (a kill mid-write) is dropped."""
+    records = []
+    for line in Path(path).read_text().splitlines():
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue
+    return records
 
 
 def plot_metrics(jsonl: str | Path, png: str | Path) -> Path:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,16 @@ from model.weight_averaging import RunningWeightAverage
 logger = logging.getLogger(__name__)
 CHECKPOINT = "checkpoint.pt"
 FINAL = "model.pt"
+
+
+class TrainingDataError(RuntimeError):
+    """Nothing trainable was read, or an epoch skipped more videos than `data.max_skipped_fraction`."""
+
+
+class OutputDirError(OSError):
+    """The run's output folder cannot be created or written."""
+
+    exit_code = 4
 
 
 @dataclass(frozen=True)
@@ -71,10 +82,18 @@ def _train(config: TrainConfig, resume: bool, progress: bool, device: torch.devi
     if config.threads:
         torch.set_num_threads(config.threads)
     out = config.output_dir
-    out.mkdir(parents=True, exist_ok=True)
+    if info.is_main:
+        prepare_output_dir(out)
     torch.manual_seed(config.seed)  # identical initial weights on every rank (DDP also broadcasts them)
     clip = config.data.clip
     data = build_train_data(config.data, clip, info, config.seed)
+    if len(data.dataset) == 0:
+        raise TrainingDataError(f"{_data_source(config)}: no videos listed; nothing to train (no file written)")
+    if len(data.loader) == 0:
+        raise TrainingDataError(
+            f"{_data_source(config)}: {len(data.dataset)} videos make no full batch of {config.data.batch_size} "
+            f"per process; nothing to train (no file written)"
+        )
     model = build_model(config.model, clip.num_frames, config.loss.distill_weight > 0, device)
     text, mask = class_text_features(model, config.data.prompts, config.data.prompt_kinds, data.class_names,
                                      cache=config.model.pretrained is not None)
@@ -110,6 +129,8 @@ def _train(config: TrainConfig, resume: bool, progress: bool, device: torch.devi
         set_rng_state(state["rng"][info.rank])
         start_epoch, global_step, skipped_total = state["epoch"] + 1, state["global_step"], state["skipped"]
     metrics = JsonlLogger(out / "metrics.jsonl", enabled=info.is_main, append=start_epoch > 0)
+    if start_epoch > 0:
+        metrics.trim_to_step(global_step, start_epoch - 1)
 
     with _progress(progress and info.is_main) as bar:
         task = bar.add_task("train", total=steps_per_epoch * (optim.epochs - start_epoch), status="")
@@ -158,6 +179,7 @@ def _train(config: TrainConfig, resume: bool, progress: bool, device: torch.devi
             skipped_total += int(skipped)
             if skipped:
                 logger.warning("epoch %d: skipped %d unreadable videos", epoch, int(skipped))
+            check_epoch_data(config, epoch, int(seen), int(skipped))
             if averager is not None:
                 averager.update(model.state_dict())
             if info.enabled:
@@ -170,15 +192,52 @@ def _train(config: TrainConfig, resume: bool, progress: bool, device: torch.devi
             if info.enabled:
                 record["rank_weight_spread"] = record_spread
             metrics.log(record)
+            metrics.commit()  # before the checkpoint: a kill in between leaves records that resume trims
             _save(out / CHECKPOINT, config, info, epoch, global_step, skipped_total, model, objective, optimizer,
                   scheduler, scaler, averager)
     final_state = averager.state_dict(like=model.state_dict()) if averager is not None else model.state_dict()
     if info.is_main:
         atomic_save({"config": config.model_dump(mode="json"), "model": final_state, "class_names": data.class_names,
                      "averaged": averager is not None}, out / FINAL)
-        if (out / "metrics.jsonl").stat().st_size:
-            plot_metrics(out / "metrics.jsonl", out / "metrics.png")
+        metrics_file = out / "metrics.jsonl"
+        if metrics_file.is_file() and metrics_file.stat().st_size:
+            plot_metrics(metrics_file, out / "metrics.png")
     return TrainResult(out, out / FINAL, end_epoch, skipped_total, out / "metrics.jsonl")
+
+
+def prepare_output_dir(out: Path) -> None:
+    """Create the folder and prove it writable before any work; drop temporaries a killed save left."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / f".write-check.{os.getpid()}.tmp"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as error:
+        raise OutputDirError(f"output_dir {out}: cannot write there ({error.strerror or error})") from None
+    for name in (CHECKPOINT, FINAL, "metrics.jsonl"):
+        for stale in out.glob(f".{name}.*.tmp"):
+            stale.unlink(missing_ok=True)
+
+
+def check_epoch_data(config: TrainConfig, epoch: int, seen: int, skipped: int) -> None:
+    """Stop before anything is saved when an epoch read nothing or skipped too much."""
+    source = _data_source(config)
+    if seen == 0:
+        raise TrainingDataError(
+            f"{source}: none of the videos of epoch {epoch} could be read ({skipped} skipped; see the warnings); "
+            "nothing trained, the run's files are unchanged"
+        )
+    limit = config.data.max_skipped_fraction
+    if skipped / (seen + skipped) > limit:
+        raise TrainingDataError(
+            f"{source}: epoch {epoch} skipped {skipped} of {seen + skipped} videos, more than "
+            f"data.max_skipped_fraction={limit:g}; the run's files are unchanged since the last epoch"
+        )
+
+
+def _data_source(config: TrainConfig) -> str:
+    split = config.data.train_split
+    return str(split) if split is not None else f"data.root {config.data.root}"
 
 
 def weight_spread(model: torch.nn.Module) -> float:

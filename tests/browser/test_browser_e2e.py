@@ -4,7 +4,8 @@ Loads three seed actions, logs in through Browser's connect form, runs the "acti
 query and checks the rendered SVG: captions are names / phase texts (not ids) and node fills are
 the style's colours, applied by `browser.post_connect_cmd` alone. The screenshot is written to
 test-artifacts/browser/. Needs Debian's `chromium` and the `playwright` package (no browser
-download); skipped without them unless CI=true.
+download); skipped without them unless CI=true. Runs against the session's scratch Neo4j only
+(tests/scratch_neo4j.py), whose Browser is on its own HTTP port.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ pytestmark = [pytest.mark.neo4j, pytest.mark.browser]
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "browser"
 CHROMIUM = os.environ.get("STDD_CHROMIUM", "/usr/bin/chromium")
-BROWSER_URL = os.environ.get("NEO4J_BROWSER_URL", "http://127.0.0.1:7474/browser/")
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -70,7 +70,10 @@ def _run_in_editor(page: Any, text: str) -> None:
 
 
 def _connect(page: Any, env: dict[str, str]) -> None:
-    page.goto(BROWSER_URL, wait_until="domcontentloaded")
+    if "NEO4J_HTTP_PORT" not in env:
+        _require(False, "the marked scratch Neo4j has no STDD_TEST_NEO4J_HTTP_PORT (Browser address unknown)")
+    host = env["NEO4J_URI"].partition("://")[2].rsplit(":", 1)[0]
+    page.goto(f"http://{host}:{env['NEO4J_HTTP_PORT']}/browser/", wait_until="domcontentloaded")
     page.wait_for_selector("[data-testid=connect]", timeout=TIMEOUT_MS)
     scheme, _, address = env["NEO4J_URI"].partition("://")
     page.select_option("[data-testid=bolt-scheme-select]", f"{scheme}://")

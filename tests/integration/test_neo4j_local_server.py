@@ -1,13 +1,12 @@
 """Checks of the local Neo4j server that `scripts/neo4j-local start` runs (or docker-compose.yml).
 
-They need an already running server: NEO4J_URI (bolt://127.0.0.1:7687), NEO4J_USER (neo4j),
-NEO4J_PASSWORD (stdd-local-dev), and NEO4J_HTTP_PORT (7474) for Neo4j Browser. An unreachable
-server skips them, except under CI=true, where it fails them.
+They run against the session's scratch server (tests/scratch_neo4j.py: started by the tests with
+scripts/neo4j-local in a throwaway home, or marked by STDD_TEST_NEO4J_URI); without one they skip,
+except under CI=true, where they fail.
 """
 
 from __future__ import annotations
 
-import os
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -17,44 +16,37 @@ import pytest
 from neo4j import Driver, GraphDatabase
 from neo4j.exceptions import AuthError
 
+from tests.scratch_neo4j import ScratchNeo4j
+
 pytestmark = pytest.mark.neo4j
-
-URI = os.environ.get("NEO4J_URI", "bolt://127.0.0.1:7687")
-USER = os.environ.get("NEO4J_USER", "neo4j")
-PASSWORD = os.environ.get("NEO4J_PASSWORD", "stdd-local-dev")
-HTTP_PORT = int(os.environ.get("NEO4J_HTTP_PORT", "7474"))
-HOST = urlsplit(URI).hostname or "127.0.0.1"
-BROWSER_URL = f"http://{HOST}:{HTTP_PORT}/browser/"
-
-
-def _unreachable(message: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{message} (CI=true: the server must run; start it with scripts/neo4j-local start)")
-    pytest.skip(f"{message} (start it with scripts/neo4j-local start)")
 
 
 @pytest.fixture(scope="module")
-def driver() -> Iterator[Driver]:
-    drv = GraphDatabase.driver(URI, auth=(USER, PASSWORD), connection_timeout=5)
-    try:
-        drv.verify_connectivity()
-    except AuthError:
-        drv.close()
-        raise  # the server answers but refuses our credentials: a real failure, never a skip
-    except Exception as exc:
-        drv.close()
-        _unreachable(f"Neo4j not reachable at {URI}: {exc!r}")
+def server(scratch_neo4j: ScratchNeo4j | None) -> ScratchNeo4j:
+    if scratch_neo4j is None:
+        pytest.skip("no scratch Neo4j (see tests/scratch_neo4j.py)")
+    return scratch_neo4j
+
+
+@pytest.fixture(scope="module")
+def driver(server: ScratchNeo4j) -> Iterator[Driver]:
+    drv = GraphDatabase.driver(server.uri, auth=(server.user, server.password), connection_timeout=5)
+    drv.verify_connectivity()  # the server is ours: refused credentials are a real failure, never a skip
     yield drv
     drv.close()
 
 
-def test_browser_is_served(driver: Driver) -> None:
+def test_browser_is_served(driver: Driver, server: ScratchNeo4j) -> None:
+    if server.http_port is None:
+        pytest.skip("the marked scratch server has no STDD_TEST_NEO4J_HTTP_PORT")
+    host = urlsplit(server.uri).hostname or "127.0.0.1"
+    browser_url = f"http://{host}:{server.http_port}/browser/"
     try:
-        with urllib.request.urlopen(BROWSER_URL, timeout=10) as response:
+        with urllib.request.urlopen(browser_url, timeout=10) as response:
             status = response.status
             html = response.read().decode("utf-8", errors="replace")
     except urllib.error.URLError as exc:
-        pytest.fail(f"GET {BROWSER_URL} failed: {exc!r}")
+        pytest.fail(f"GET {browser_url} failed: {exc!r}")
     assert status == 200
     assert "<title>Neo4j Browser</title>" in html
 
@@ -74,9 +66,9 @@ def test_cypher_round_trip(driver: Driver) -> None:
     assert records[0]["edition"] == "community"
 
 
-def test_wrong_password_is_rejected(driver: Driver) -> None:
+def test_wrong_password_is_rejected(driver: Driver, server: ScratchNeo4j) -> None:
     with (
-        GraphDatabase.driver(URI, auth=(USER, PASSWORD + "-wrong"), connection_timeout=5) as bad,
+        GraphDatabase.driver(server.uri, auth=(server.user, server.password + "-wrong"), connection_timeout=5) as bad,
         pytest.raises(AuthError),
     ):
         bad.verify_connectivity()

@@ -88,13 +88,16 @@ def test_synth_seeds_build_and_export_with_askg(synth_dir: Path, tmp_path: Path)
 
 def test_training_skips_bad_videos(make_config: MakeConfig, synth_dir: Path, tmp_path: Path) -> None:
     rows = read_split_file(synth_dir / "splits" / "train.csv")
-    (tmp_path / "garbage.mp4").write_bytes(b"\x00garbage" * 100)
-    (tmp_path / "empty.mp4").write_bytes(b"")
+    root = tmp_path / "root"  # split paths must stay inside data.root: the good videos are linked in
+    root.mkdir()
+    (root / "videos").symlink_to(synth_dir / "videos")
+    (root / "garbage.mp4").write_bytes(b"\x00garbage" * 100)
+    (root / "empty.mp4").write_bytes(b"")
     split = tmp_path / "train.csv"
-    bad = [(str(tmp_path / "garbage.mp4"), 0), (str(tmp_path / "empty.mp4"), 1), ("missing.mp4", 0)]
+    bad = [(str(root / "garbage.mp4"), 0), ("empty.mp4", 1), ("missing.mp4", 0)]
     write_split_file(split, [*rows, *bad])
     classes = synth_dir / "splits" / "train-index2cls.json"
-    config = make_config("optim.epochs=1", f"data.train_split={split}", f"data.classes={classes}",
-                         "data.batch_size=11", out=tmp_path / "run")
+    config = make_config("optim.epochs=1", f"data.root={root}", f"data.train_split={split}",
+                         f"data.classes={classes}", "data.batch_size=11", out=tmp_path / "run")
     result = train(config, progress=False)
     assert result.skipped == 3
