@@ -79,9 +79,10 @@ def _mixed_sequences(
     gain = ln.weight if ln.weight is not None else weight.new_ones(dim)
     shift = ln.bias if ln.bias is not None else weight.new_zeros(dim)
     bias = attn.in_proj_bias if attn.in_proj_bias is not None else weight.new_zeros(3 * dim)
-    # (3D, w + 2): [W[:, :w] * g[:w], W g, c]
+    # (3D, w + 2): [W[:, :w] * g[:w], W g, c] with c = W b + bias; one product reads W once
+    gain_and_shift = weight @ torch.stack([gain, shift], dim=1)
     low_rank = torch.cat(
-        [weight[:, :width] * gain[:width], (weight @ gain)[:, None], (weight @ shift + bias)[:, None]], dim=1
+        [weight[:, :width] * gain[:width], gain_and_shift[:, :1], gain_and_shift[:, 1:] + bias[:, None]], dim=1
     )
 
     kept = x_head[:, 1:]
