@@ -1,13 +1,16 @@
 """Benchmark STCA formulations against plain per-frame CLIP (ViT-B/16 shapes, random weights, CPU fp32).
 
-Run: python benchmarks/bench_stca.py [--quick] [--backward-flops] [--model ViT-B-16] [--frames 8] [--repeats 3]
-Variants are measured interleaved (one repetition of every variant, then the next) and the median is
-reported as a ratio to plain CLIP.
+Run: python -m benchmarks.bench_stca [--quick] [--backward-flops] [--model ViT-B-16] [--frames 8] [--repeats 5]
+     [--threads 2] [--variants plain,fast,...] [--compile]
+Every variant is its own copy of the same visual tower (plain = untouched open_clip blocks). Variants are
+measured interleaved (one repetition of every variant, then the next round), so machine noise hits them
+alike; the table gives the median time, its ratio to plain CLIP, and the range of the per-round ratios.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import statistics
 import time
 from collections.abc import Callable
@@ -20,33 +23,45 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from model.factory import register_model_configs
 from model.frame_context import FrameContext
-from model.stca import patch_visual_blocks
+from model.stca import install_stca_blocks
 from model.stca_config import StcaConfig
 
 
 @dataclass(frozen=True)
 class Variant:
+    key: str
     name: str
     stca: StcaConfig | None  # None: plain per-frame CLIP
+    compiled: bool = False
 
 
 VARIANTS = (
-    Variant("plain CLIP (per frame)", None),
-    Variant("STCA official semantics", StcaConfig.official()),
-    Variant("STCA fast (default, MLP<-padded)", StcaConfig()),
-    Variant("STCA fast, MLP<-full", StcaConfig(mlp_input="full")),
+    Variant("plain", "plain CLIP (per frame)", None),
+    Variant("official", "STCA official semantics", StcaConfig.official()),
+    Variant("fast", "STCA fast (default, MLP<-padded)", StcaConfig()),
+    Variant("fast-full", "STCA fast, MLP<-full", StcaConfig(mlp_input="full")),
+)
+COMPILED = (
+    Variant("plain-compiled", "plain CLIP, torch.compile", None, compiled=True),
+    Variant("fast-compiled", "STCA fast, torch.compile", StcaConfig(), compiled=True),
 )
 
 
-def make_runner(visual: nn.Module, context: FrameContext, variant: Variant, frames: int) -> Callable[..., Tensor]:
+def make_runner(visual: nn.Module, variant: Variant, frames: int) -> Callable[..., Tensor]:
+    """A copy of ``visual`` turned into ``variant``; returns run(video, backward, grad=None)."""
+    tower = copy.deepcopy(visual)
+    context = FrameContext()
+    if variant.stca is not None:
+        install_stca_blocks(tower, variant.stca, context)
+        context.num_frames = frames
+    forward: Callable[[Tensor], Tensor] = torch.compile(tower) if variant.compiled else tower
+
     def run(video: Tensor, backward: bool, grad: bool | None = None) -> Tensor:
-        if variant.stca is not None:
-            patch_visual_blocks(visual, variant.stca, context)
-        context.num_frames = None if variant.stca is None else frames
         with torch.set_grad_enabled(backward if grad is None else grad):
-            features: Tensor = visual(video.flatten(0, 1))
+            features = forward(video.flatten(0, 1))
             if backward:
                 features.float().pow(2).sum().backward()
+        tower.zero_grad(set_to_none=True)
         return features
 
     return run
@@ -69,56 +84,71 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default="ViT-B-16")
     parser.add_argument("--frames", type=int, default=8)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--variants", default=",".join(v.key for v in VARIANTS), help="comma-separated keys")
+    parser.add_argument("--compile", action="store_true", help="add torch.compile'd plain and fast variants")
     parser.add_argument("--quick", action="store_true", help="one repetition, no warm-up")
     parser.add_argument("--backward-flops", action="store_true", help="also count forward + backward FLOPs (slow)")
     args = parser.parse_args()
     repeats = 1 if args.quick else args.repeats
+    torch.set_num_threads(args.threads)
+
+    known = {variant.key: variant for variant in (*VARIANTS, *COMPILED)}
+    keys = ["plain"] + [key for key in args.variants.split(",") if key and key != "plain"]
+    if args.compile:
+        keys += [variant.key for variant in COMPILED if variant.key not in keys]
+    unknown = [key for key in keys if key not in known]
+    if unknown:
+        parser.error(f"unknown variants {unknown}; known: {', '.join(known)}")
+    variants = [known[key] for key in keys]
 
     torch.manual_seed(0)
     register_model_configs()
     clip = open_clip.create_model(args.model, pretrained=None)
     visual = clip.visual.eval()
-    visual.zero_grad(set_to_none=True)
     size = visual.image_size[0]
     video = torch.randn(1, args.frames, 3, size, size)
-    context = FrameContext()
-    runners = [make_runner(visual, context, variant, args.frames) for variant in VARIANTS]
+    runners = [make_runner(visual, variant, args.frames) for variant in variants]
     params = sum(p.numel() for p in visual.parameters())
+    del clip
 
     modes = (False, True) if args.backward_flops else (False,)
-    flops = {mode: [count_flops(run, video, mode) for run in runners] for mode in modes}
+    flops = {
+        mode: [0 if v.compiled else count_flops(run, video, mode) for v, run in zip(variants, runners, strict=True)]
+        for mode in modes
+    }
     times: dict[bool, list[list[float]]] = {False: [[] for _ in runners], True: [[] for _ in runners]}
     if not args.quick:
-        for run in runners:
-            run(video, False)
+        for backward in (False, True):
+            for run in runners:
+                run(video, backward)
     for _ in range(repeats):
         for backward in (False, True):
             for index, run in enumerate(runners):
                 times[backward][index].append(timed(run, video, backward))
-                visual.zero_grad(set_to_none=True)
 
     print(
-        f"{args.model}, {args.frames} frames at {size}x{size}, batch 1, CPU fp32, "
-        f"{torch.get_num_threads()} threads, median of {repeats} interleaved repetitions, random weights"
+        f"{args.model}, {args.frames} frames at {size}x{size}, batch 1, CPU fp32, {torch.get_num_threads()} "
+        f"threads, median of {repeats} interleaved repetitions, random weights; x = ratio to plain CLIP "
+        "(median times), [range of the per-round ratios]"
     )
     header = (
-        f"{'variant':34} {'fwd s':>7} {'fwd x':>6} {'f+b s':>7} {'f+b x':>6} "
+        f"{'variant':34} {'fwd s':>7} {'fwd x':>6} {'per-round':>13} {'f+b s':>7} {'f+b x':>6} {'per-round':>13} "
         f"{'fwd GFLOP':>10} {'f+b GFLOP':>10} {'params':>11}"
     )
     print(header)
     print("-" * len(header))
-    base_fwd = statistics.median(times[False][0])
-    base_bwd = statistics.median(times[True][0])
-    for index, variant in enumerate(VARIANTS):
-        fwd = statistics.median(times[False][index])
-        bwd = statistics.median(times[True][index])
-        fwd_flops = flops[False][index] / 1e9
-        bwd_flops = f"{flops[True][index] / 1e9:10.1f}" if True in flops else f"{'-':>10}"
-        print(
-            f"{variant.name:34} {fwd:7.2f} {fwd / base_fwd:6.2f} {bwd:7.2f} {bwd / base_bwd:6.2f} "
-            f"{fwd_flops:10.1f} {bwd_flops} {params:11,d}"
-        )
+    base = {mode: statistics.median(times[mode][0]) for mode in (False, True)}
+    for index, variant in enumerate(variants):
+        cells = []
+        for mode in (False, True):
+            median = statistics.median(times[mode][index])
+            rounds = [t / b for t, b in zip(times[mode][index], times[mode][0], strict=True)]
+            cells.append(f"{median:7.2f} {median / base[mode]:6.3f} [{min(rounds):5.3f},{max(rounds):5.3f}]")
+        fwd_flops = f"{flops[False][index] / 1e9:10.1f}" if flops[False][index] else f"{'-':>10}"
+        bwd_flops = f"{flops[True][index] / 1e9:10.1f}" if True in flops and flops[True][index] else f"{'-':>10}"
+        print(f"{variant.name:34} {cells[0]} {cells[1]} {fwd_flops} {bwd_flops} {params:11,d}")
 
 
 if __name__ == "__main__":

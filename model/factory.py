@@ -10,6 +10,7 @@ from typing import Any
 import open_clip
 import torch
 
+from model.compute_config import ComputeConfig
 from model.pretrained_loading import load_local_weights, looks_like_local_file
 from model.stca_config import StcaConfig
 from model.video_clip import StddVideoClip
@@ -41,10 +42,12 @@ def create_stdd(
     stca: StcaConfig | None = None,
     device: str | torch.device = "cpu",
     keep_teacher: bool = True,
+    compute: ComputeConfig | None = None,
 ) -> tuple[StddVideoClip, FrameTransforms]:
-    """Build an open_clip model, load ``pretrained`` (open_clip tag or local file), patch STCA into it.
+    """Build an open_clip model, load ``pretrained`` (open_clip tag or local file), install STCA blocks.
 
-    ``keep_teacher`` keeps a frozen copy of the initial visual tower for the distillation loss.
+    ``keep_teacher`` keeps a frozen copy of the initial visual tower for the distillation loss;
+    ``compute`` chooses bf16 autocast and gradient checkpointing.
     """
     register_model_configs()
     local_file = pretrained is not None and looks_like_local_file(pretrained)
@@ -60,6 +63,7 @@ def create_stdd(
         num_frames=num_frames,
         identity=f"{model_name}|{pretrained}",
         keep_teacher=keep_teacher,
+        compute=compute,
     )
     model.to(device)
     return model, FrameTransforms(train=train_transform, eval=eval_transform)

@@ -1,18 +1,22 @@
-"""Patch the blocks of an open_clip VisionTransformer into STCA blocks, in place.
+"""STCA blocks: explicit modules that take the place of an open_clip VisionTransformer's blocks.
 
-Only each block's ``forward`` is replaced (an instance attribute), so module names, parameters and the
-state dict stay those of open_clip. The patched forward reads the number of frames from a shared
-``FrameContext``; without one (plain images) the block runs its original forward.
+``install_stca_blocks`` swaps every ``visual.transformer.resblocks[i]`` for an ``StcaBlock`` that adopts the
+original block's submodules (``ln_1``, ``attn``, ``ls_1``, ``ln_2``, ``mlp``, ``ls_2``) under the same names,
+so parameter names, count and state dict stay those of open_clip: plain open_clip checkpoints load into the
+model and its state dict loads back into plain open_clip. The block reads the number of frames from a shared
+``FrameContext``; without one (plain images) it computes exactly what the original block computes.
 """
 
 from __future__ import annotations
 
 import math
-from functools import partial
+from typing import cast
 
 import torch
+import torch.nn.functional as F
 from open_clip.transformer import ResidualAttentionBlock, VisionTransformer
 from torch import Tensor, nn
+from torch.utils.checkpoint import checkpoint
 
 from model.channel_mixing import mixed_width
 from model.frame_context import FrameContext
@@ -25,10 +29,9 @@ from model.masking import (
     window_token_positions,
 )
 from model.stca_config import StcaConfig
-from model.stca_fast import fast_stca_forward
-from model.stca_reference import reference_stca_forward
+from model.stca_registry import stca_formulation
 
-STCA_CONFIG_ATTRIBUTE = "stca_config"
+BLOCK_PARTS = ("ln_1", "attn", "ls_1", "ln_2", "mlp", "ls_2")
 
 
 def token_split(
@@ -42,46 +45,117 @@ def token_split(
     return split_tokens(patterns, grid_size)
 
 
-def stca_block_forward(
-    block: ResidualAttentionBlock,
-    config: StcaConfig,
-    context: FrameContext,
-    q_x: Tensor,
-    k_x: Tensor | None = None,
-    v_x: Tensor | None = None,
-    attn_mask: Tensor | None = None,
-) -> Tensor:
-    num_frames = context.num_frames
-    if num_frames is None or k_x is not None or v_x is not None or attn_mask is not None:
-        return ResidualAttentionBlock.forward(block, q_x, k_x, v_x, attn_mask)
-    x = q_x if block.attn.batch_first else q_x.transpose(0, 1)
-    frames_total, length, _ = x.shape
-    if frames_total % num_frames:
-        raise ValueError(
-            f"{frames_total} frames in the batch is not a multiple of {num_frames} frames per video"
-        )
-    grid_size = math.isqrt(length - 1)
-    split = token_split(config, frames_total // num_frames, num_frames, grid_size, block.training, x.device)
-    run = fast_stca_forward if config.formulation == "fast" else reference_stca_forward
-    out = run(block, config, x, num_frames, split)
-    return out if block.attn.batch_first else out.transpose(0, 1)
+class StcaBlock(nn.Module):
+    """A pre-LN transformer block that runs Space-Time Cross Attention over the frames of each video.
+
+    ``attn`` is the original ``nn.MultiheadAttention``; STCA formulations use it only through its public
+    weights (``in_proj_weight``, ``in_proj_bias``, ``out_proj``, ``num_heads``). ``stca_enabled=False``
+    (a block left out by ``StcaConfig.blocks``) always runs the plain block. ``grad_checkpointing``
+    recomputes the block in the backward pass.
+    """
+
+    def __init__(
+        self, block: nn.Module, config: StcaConfig, context: FrameContext, stca_enabled: bool = True
+    ) -> None:
+        super().__init__()
+        self.ln_1 = cast(nn.LayerNorm, block.ln_1)
+        self.attn = cast(nn.MultiheadAttention, block.attn)
+        self.ls_1 = cast(nn.Module, block.ls_1)
+        self.ln_2 = cast(nn.LayerNorm, block.ln_2)
+        self.mlp = cast(nn.Module, block.mlp)
+        self.ls_2 = cast(nn.Module, block.ls_2)
+        self.config = config
+        self.formulation = stca_formulation(config.formulation)
+        self.frame_context = context
+        self.stca_enabled = stca_enabled
+        self.grad_checkpointing = False
+        self.training = block.training
+
+    def extra_repr(self) -> str:
+        state = f"formulation={self.config.formulation!r}" if self.stca_enabled else "plain"
+        return f"{state}, grad_checkpointing={self.grad_checkpointing}"
+
+    def get_weight_dtype(self) -> torch.dtype:
+        """open_clip asks the first block for the tower's cast dtype."""
+        return cast(nn.Linear, self.mlp.c_fc).weight.dtype
+
+    def forward(
+        self,
+        q_x: Tensor,
+        k_x: Tensor | None = None,
+        v_x: Tensor | None = None,
+        attn_mask: Tensor | None = None,
+    ) -> Tensor:
+        """Called by open_clip's Transformer as ``block(x, attn_mask=...)`` (or positionally under its own
+        gradient checkpointing); ``x`` is batch-first or not as ``attn.batch_first`` says."""
+        if k_x is not None or v_x is not None:
+            raise ValueError("STCA blocks are self-attention blocks: separate keys/values are not supported")
+        num_frames = self.frame_context.num_frames if self.stca_enabled else None
+        recompute = self.grad_checkpointing and torch.is_grad_enabled()
+        if num_frames is None:
+            if recompute:
+                return cast(Tensor, checkpoint(self.plain_forward, q_x, attn_mask, use_reentrant=False))
+            return self.plain_forward(q_x, attn_mask)
+        if attn_mask is not None:
+            raise ValueError("STCA blocks take no attention mask for video input")
+        x = q_x if self.attn.batch_first else q_x.transpose(0, 1)
+        frames_total, length, _ = x.shape
+        if frames_total % num_frames:
+            raise ValueError(f"{frames_total} frames in the batch is not a multiple of {num_frames} frames per video")
+        grid_size = math.isqrt(length - 1)
+        # Drawn here, outside the recomputed part, so that a checkpointed block recomputes the same masks.
+        split = token_split(self.config, frames_total // num_frames, num_frames, grid_size, self.training, x.device)
+        if recompute:
+            out = checkpoint(self._stca_forward, x, num_frames, split.kept, split.masked, use_reentrant=False)
+        else:
+            out = self._stca_forward(x, num_frames, split.kept, split.masked)
+        return out if self.attn.batch_first else out.transpose(0, 1)
+
+    def _stca_forward(self, x: Tensor, num_frames: int, kept: Tensor, masked: Tensor) -> Tensor:
+        return self.formulation(self, x, num_frames, TokenSplit(kept=kept, masked=masked))
+
+    def plain_forward(self, x: Tensor, attn_mask: Tensor | None = None) -> Tensor:
+        """The original block: ``x + ls_1(MHSA(ln_1(x)))``, then the MLP residual (x in ``attn``'s layout)."""
+        normed = self.ln_1(x)
+        mask = attn_mask.to(x.dtype) if attn_mask is not None else None
+        x = x + self.ls_1(self.attn(normed, normed, normed, need_weights=False, attn_mask=mask)[0])
+        return x + self.ls_2(self.mlp(self.ln_2(x)))
+
+    def cls_attention(self, x: Tensor) -> Tensor:
+        """Softmax attention of the CLS query over all tokens in this block's full spatial attention
+        (heads separate): x is the block input, batch-first (N, L, D), CLS first -> (N, heads, L).
+
+        For explanations: register a forward pre-hook on the block to capture its input, then call this."""
+        heads = self.attn.num_heads
+        normed = self.ln_1(x)
+        dim = normed.shape[-1]
+        weight, bias = self.attn.in_proj_weight, self.attn.in_proj_bias
+        query = F.linear(normed[:, :1], weight[:dim], None if bias is None else bias[:dim])
+        key = F.linear(normed, weight[dim : 2 * dim], None if bias is None else bias[dim : 2 * dim])
+        query = query.unflatten(-1, (heads, -1)).transpose(1, 2)  # (N, H, 1, d)
+        key = key.unflatten(-1, (heads, -1)).transpose(1, 2)  # (N, H, L, d)
+        logits = (query @ key.transpose(-1, -2)) / math.sqrt(query.shape[-1])
+        return logits.softmax(dim=-1)[:, :, 0]
 
 
-def _check_block(block: nn.Module, index: int, config: StcaConfig) -> ResidualAttentionBlock:
+def _check_block(block: nn.Module, index: int, config: StcaConfig) -> nn.Module:
+    if isinstance(block, StcaBlock):
+        return block
     if not isinstance(block, ResidualAttentionBlock) or hasattr(block, "ln_1_kv"):
-        raise TypeError(
-            f"STCA supports open_clip ResidualAttentionBlock, block {index} is {type(block).__name__}"
-        )
-    if not block.attn._qkv_same_embed_dim:
-        raise TypeError(f"STCA needs a packed QKV projection, block {index} has separate ones")
-    dim = block.attn.embed_dim
-    if mixed_width(dim, config.channel_fold) == 0:
-        raise ValueError(f"channel_fold {config.channel_fold} leaves no channel to mix at width {dim}")
+        raise TypeError(f"STCA supports open_clip ResidualAttentionBlock, block {index} is {type(block).__name__}")
+    attn = block.attn
+    if not isinstance(attn, nn.MultiheadAttention) or attn.in_proj_weight is None:
+        raise TypeError(f"STCA needs a packed QKV projection (nn.MultiheadAttention), block {index} has another")
+    if not all(isinstance(getattr(block, name), nn.LayerNorm) for name in ("ln_1", "ln_2")):
+        raise TypeError(f"STCA needs LayerNorm pre-norms, block {index} has others")
+    if mixed_width(attn.embed_dim, config.channel_fold) == 0:
+        raise ValueError(f"channel_fold {config.channel_fold} leaves no channel to mix at width {attn.embed_dim}")
     return block
 
 
-def patch_visual_blocks(visual: nn.Module, config: StcaConfig, context: FrameContext) -> None:
-    """Turn ``visual.transformer.resblocks`` (all or ``config.blocks``) into STCA blocks."""
+def install_stca_blocks(visual: nn.Module, config: StcaConfig, context: FrameContext) -> list[StcaBlock]:
+    """Replace every block of ``visual.transformer.resblocks`` by an ``StcaBlock`` (STCA on in the blocks
+    ``config.blocks`` names, all by default). Installing again (another config) re-wraps the same weights."""
     if not isinstance(visual, VisionTransformer):
         raise TypeError(f"STCA needs an open_clip VisionTransformer tower, got {type(visual).__name__}")
     grid_h, grid_w = visual.grid_size
@@ -89,8 +163,20 @@ def patch_visual_blocks(visual: nn.Module, config: StcaConfig, context: FrameCon
         raise ValueError(f"STCA needs a square patch grid, got {grid_h}x{grid_w}")
     window_token_positions(grid_h)  # raises on odd grids
     blocks = visual.transformer.resblocks
-    chosen = range(len(blocks)) if config.blocks is None else config.blocks
-    for index in chosen:
+    chosen = set(range(len(blocks)) if config.blocks is None else config.blocks)
+    if not chosen <= set(range(len(blocks))):
+        raise ValueError(f"StcaConfig.blocks {sorted(chosen)} names blocks outside 0..{len(blocks) - 1}")
+    installed = []
+    for index in range(len(blocks)):
         block = _check_block(blocks[index], index, config)
-        block.forward = partial(stca_block_forward, block, config, context)
-        setattr(block, STCA_CONFIG_ATTRIBUTE, config)
+        stca_block = StcaBlock(block, config, context, stca_enabled=index in chosen)
+        if isinstance(block, StcaBlock):
+            stca_block.grad_checkpointing = block.grad_checkpointing
+        blocks[index] = stca_block
+        installed.append(stca_block)
+    return installed
+
+
+def stca_blocks(visual: nn.Module) -> list[StcaBlock]:
+    """The STCA blocks of a visual tower, in order (empty if none were installed)."""
+    return [module for module in visual.modules() if isinstance(module, StcaBlock)]

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 MlpInput = Literal["padded", "full"]
-Formulation = Literal["reference", "fast"]
+Formulation = str  # a name in model.stca_registry: "fast", "reference" or one you registered
 
 
 class StcaConfig(BaseModel):
@@ -18,9 +18,10 @@ class StcaConfig(BaseModel):
     the fast formulation then needs full-path queries only at masked positions); "full" feeds it the
     plain full-attention output, as the official code does (use it to reproduce official checkpoints).
 
-    ``formulation``: "reference" runs the three attention passes like the official code; "fast" computes
-    the same function with one QKV projection of the block input, low-rank corrections for the mixed
-    channels, one output projection per path and full-path queries only where they are used.
+    ``formulation``: the name of a registered formulation (``model.stca_registry``); all compute the same
+    function up to float rounding. "reference" runs the three attention passes like the official code;
+    "fast" uses one QKV projection of the block input, a low-rank correction for the mixed channels, one
+    output projection and full-path queries only where they are used. An unknown name is an error.
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
@@ -33,6 +34,14 @@ class StcaConfig(BaseModel):
     train_random_offset: bool = True
     train_temporal_shuffle: bool = True
     blocks: tuple[int, ...] | None = Field(None, description="indices of the blocks to patch; None: all")
+
+    @field_validator("formulation")
+    @classmethod
+    def _formulation_known(cls, name: str) -> str:
+        from model.stca_registry import stca_formulation  # imported late: formulations import this module
+
+        stca_formulation(name)
+        return name
 
     @field_validator("temporal_scales")
     @classmethod

@@ -1,130 +1,151 @@
-"""STCA block, fast formulation: the same function as ``stca_reference`` with about plain-block cost.
+"""STCA fast formulation ("fast"): the reference function at about the cost of a plain block.
 
-Why it is cheaper, per block (all exact in exact arithmetic):
-* One QKV projection of LN(x) for all tokens. A mixed token differs from the gathered input token only in
-  the ``2*D/fold`` mixed channels, so with LN(x) = g*(x-mu)*r + b its projection is
-  ``(qkv - c)/r*r' + (mu - mu')*r'*Wg + r'*W[:, mixed](g*delta) + c`` (c = W b + bias), i.e. a rank
-  ``2*D/fold`` correction plus new LN statistics (mu', r') instead of a second full projection.
-* The scales' attention outputs are averaged before the output projection (it is linear), and the mixed
-  and full paths share one output projection call.
-* With the MLP reading the padded tensor, the full path is only needed at masked positions, so only their
-  queries are attended. Tokens stay in [CLS, kept, masked] order through the MLP and are put back in
-  raster order once at the end.
-Floating-point results differ from the reference by rounding only (see tests).
+Per block, all exact in exact arithmetic:
+* Tokens are reordered once to [CLS, kept, masked] (attention does not depend on the order of keys), so
+  every later selection is a slice; the output goes back to raster order once, at the end.
+* One LayerNorm and one QKV projection of all tokens. A mixed kept token differs from its input token only in
+  the ``w = 2*D/fold`` head channels (change ``delta``). With LN(x) = g*(x - mu)*r + b and c = W b + bias,
+  its QKV is ``ratio*qkv + [r'*delta, -(mu' - mu)*r', 1 - ratio] @ [W[:, :w]*g[:w], W g, c]^T`` with
+  ``ratio = r'/r``: a per-row rescale plus a rank-(w+2) product, where the new statistics mu', r' follow from
+  the old ones and head-channel sums. One matmul and one fused multiply-add give every scale's sequence;
+  the CLS row (ratio 1, coefficients 0) rides along unchanged.
+* The scales' attention outputs are averaged before the output projection (it is linear), and the mixed and
+  full paths share one output projection call.
+* With the MLP reading the padded tensor, the full path is needed at masked positions only, so only their
+  queries are attended.
+Results differ from the reference by float rounding only (see tests/model).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 import torch.nn.functional as F
-from open_clip.transformer import ResidualAttentionBlock
 from torch import Tensor
 
 from model.channel_mixing import mix_head_channels, mixed_width
 from model.masking import TokenSplit
-from model.stca_config import StcaConfig
+from model.stca_registry import register_stca_formulation
 
-
-def _gather_rows(tokens: Tensor, rows: Tensor) -> Tensor:
-    return torch.gather(tokens, 1, rows[:, :, None].expand(-1, -1, tokens.shape[-1]))
+if TYPE_CHECKING:
+    from model.stca import StcaBlock
 
 
 def _attend(query: Tensor, key: Tensor, value: Tensor, heads: int) -> Tensor:
     def split(t: Tensor) -> Tensor:
-        return t.unflatten(-1, (heads, -1)).transpose(1, 2)
+        return t.unflatten(-1, (heads, -1)).transpose(-3, -2)
 
     out = F.scaled_dot_product_attention(split(query), split(key), split(value))
-    return out.transpose(1, 2).flatten(2)
+    return out.transpose(-3, -2).flatten(-2)
 
 
-def _mixed_branch_inputs(
-    block: ResidualAttentionBlock,
-    config: StcaConfig,
-    x_kept: Tensor,
-    qkv_kept: Tensor,
-    mean: Tensor,
-    rstd: Tensor,
-    num_frames: int,
-    out_qkv: Tensor,
-) -> Tensor:
-    """Writes, per scale s, the QKV of the mixed kept tokens into ``out_qkv[s]`` (S, BT, n, 3D) without
-    re-projecting, and returns the mixed kept tokens averaged over scales (BT, n, D) for the residual.
+def _raster_to_split_order(split: TokenSplit, frames_total: int, length: int, device: torch.device) -> Tensor:
+    """Flat row index (BT*L,) into x.flatten(0, 1) that lists each frame's tokens as [CLS, kept, masked]."""
+    kept = split.kept.reshape(frames_total, -1) + 1
+    masked = split.masked.reshape(frames_total, -1) + 1
+    cls = torch.zeros(frames_total, 1, dtype=kept.dtype, device=device)
+    order = torch.cat([cls, kept, masked], dim=1)
+    return (order + torch.arange(frames_total, device=device)[:, None] * length).flatten()
 
-    Only the ``width`` head channels change, so the LN statistics of a mixed token are updated from those
-    of its input token (``mean``, ``rstd``) with head-channel sums: no full-width mixed tensor is built."""
-    ln, attn = block.ln_1, block.attn
-    frames_total, num_kept, dim = x_kept.shape
+
+def _permute_rows(rows: Tensor, flat_order: Tensor, to_split_order: bool) -> Tensor:
+    """Gather (``to_split_order``) or scatter back the rows of (BT, L, D) tokens with one row copy.
+
+    Written as ``index_copy`` both ways: its backward is a plain row gather (no scatter-add)."""
+    shape = rows.shape
+    flat = rows.reshape(-1, shape[-1])
+    out = torch.empty_like(flat)
+    if to_split_order:
+        inverse = torch.empty_like(flat_order)
+        inverse[flat_order] = torch.arange(flat_order.numel(), device=flat_order.device)
+        out.index_copy_(0, inverse, flat)
+    else:
+        out.index_copy_(0, flat_order, flat)
+    return out.view(shape)
+
+
+def _mixed_sequences(
+    block: StcaBlock, x_head: Tensor, qkv_head: Tensor, mean: Tensor, rstd: Tensor, num_frames: int
+) -> tuple[Tensor, Tensor]:
+    """QKV of every scale's [CLS, mixed kept] sequence, (S, BT, 1+n, 3D), without re-projecting, and the
+    kept tokens' head channels averaged over scales (BT, n, w) for the residual.
+
+    x_head: (BT, 1+n, D) input rows [CLS, kept]; qkv_head, mean, rstd: their QKV and LN statistics."""
+    config, ln, attn = block.config, block.ln_1, block.attn
+    frames_total, rows, dim = x_head.shape
+    width = mixed_width(dim, config.channel_fold)
     weight = attn.in_proj_weight
     gain = ln.weight if ln.weight is not None else weight.new_ones(dim)
     shift = ln.bias if ln.bias is not None else weight.new_zeros(dim)
     bias = attn.in_proj_bias if attn.in_proj_bias is not None else weight.new_zeros(3 * dim)
-    width = mixed_width(dim, config.channel_fold)
-    offset = weight @ shift + bias
-    weight_gain = weight @ gain
-    head_weight = weight[:, :width] * gain[:width]
+    # (3D, w + 2): [W[:, :w] * g[:w], W g, c] with c = W b + bias; one product reads W once
+    gain_and_shift = weight @ torch.stack([gain, shift], dim=1)
+    low_rank = torch.cat(
+        [weight[:, :width] * gain[:width], gain_and_shift[:, :1], gain_and_shift[:, 1:] + bias[:, None]], dim=1
+    )
 
-    raw = (qkv_kept - offset) / rstd  # = W(g*x) - mean * Wg
+    kept = x_head[:, 1:]
+    kept_head = kept[..., :width]  # (BT, n, w)
+    grouped = kept.reshape(frames_total // num_frames, num_frames, rows - 1, dim)
+    heads = torch.stack(
+        [mix_head_channels(grouped, config.channel_fold, scale) for scale in config.temporal_scales]
+    ).flatten(1, 2)  # (S, BT, n, w)
+    delta = heads - kept_head
+    mean, rstd = mean[:, 1:], rstd[:, 1:]  # (BT, n, 1)
+    mean_shift = delta.sum(dim=-1, keepdim=True) / dim
+    # D * (var' - var) = sum over head channels of (h' - mu)^2 - (h - mu)^2, minus D * (mu' - mu)^2
     variance = rstd.pow(-2) - ln.eps
-    kept_head = x_kept[..., :width]
-    grouped = x_kept.reshape(frames_total // num_frames, num_frames, num_kept, dim)
-    head_sum = torch.zeros_like(kept_head)
-    for index, scale in enumerate(config.temporal_scales):
-        head = mix_head_channels(grouped, config.channel_fold, scale).reshape(frames_total, num_kept, width)
-        head_sum += head
-        mixed_mean = mean + (head - kept_head).sum(dim=-1, keepdim=True) / dim
-        mixed_var = (
-            variance
-            + (mean - mixed_mean).square()
-            + ((head - mixed_mean).square() - (kept_head - mixed_mean).square()).sum(dim=-1, keepdim=True) / dim
-        )
-        mixed_rstd = torch.rsqrt(mixed_var + ln.eps)
-        correction = F.linear(head - kept_head, head_weight)
-        out_qkv[index] = torch.addcmul(raw + correction, mean - mixed_mean, weight_gain) * mixed_rstd + offset
-    residual = x_kept.clone()
-    residual[..., :width] = head_sum / len(config.temporal_scales)
-    return residual
+    mixed_variance = variance + (delta * (heads + kept_head - 2 * mean)).sum(dim=-1, keepdim=True) / dim
+    mixed_rstd = torch.rsqrt(mixed_variance - mean_shift.square() + ln.eps)
+    ratio = mixed_rstd / rstd
+    coefficients = torch.cat([delta * mixed_rstd, -mean_shift * mixed_rstd, 1 - ratio], dim=-1)
+    # The CLS row: coefficients 0 and ratio 1 keep its QKV as it is.
+    coefficients = F.pad(coefficients, (0, 0, 1, 0)).to(qkv_head.dtype)
+    ratio = F.pad(ratio, (0, 0, 1, 0), value=1.0).to(qkv_head.dtype)
+    sequences = torch.matmul(coefficients, low_rank.t().to(qkv_head.dtype))
+    sequences.addcmul_(qkv_head, ratio)
+    return sequences, heads.mean(dim=0)
 
 
-def fast_stca_forward(
-    block: ResidualAttentionBlock, config: StcaConfig, x: Tensor, num_frames: int, split: TokenSplit
-) -> Tensor:
-    """x: (B*T, 1 + P*P, D) batch-first, CLS first.
-
-    The block works on the tokens reordered once to [CLS, kept, masked] (attention does not depend on the
-    order of keys), so every later selection is a slice; the output is put back in raster order at the end."""
-    attn, ln = block.attn, block.ln_1
-    frames_total, _, dim = x.shape
+@register_stca_formulation("fast")
+def fast_stca_forward(block: StcaBlock, x: Tensor, num_frames: int, split: TokenSplit) -> Tensor:
+    """x: (B*T, 1 + P*P, D) batch-first, CLS first."""
+    config, attn, ln = block.config, block.attn, block.ln_1
+    frames_total, length, dim = x.shape
     heads = attn.num_heads
-    kept_rows = split.kept.reshape(frames_total, -1) + 1
-    masked_rows = split.masked.reshape(frames_total, -1) + 1
-    order = torch.cat([x.new_zeros(frames_total, 1, dtype=torch.long), kept_rows, masked_rows], dim=1)
-    xp = _gather_rows(x, order)
-    kept = slice(1, 1 + kept_rows.shape[1])
-    masked = slice(1 + kept_rows.shape[1], None)
+    mixed_rows = 1 + split.kept.shape[-1]  # CLS + kept
+    flat_order = _raster_to_split_order(split, frames_total, length, x.device)
+    xp = _permute_rows(x, flat_order, to_split_order=True)
 
     normed, mean, rstd = torch.native_layer_norm(xp, (dim,), ln.weight, ln.bias, ln.eps)
     qkv = F.linear(normed, attn.in_proj_weight, attn.in_proj_bias)
-    query, key, value = qkv.split(dim, dim=-1)
-    scales = len(config.temporal_scales)
-    sequence_qkv = qkv.new_empty(scales, frames_total, 1 + kept_rows.shape[1], 3 * dim)
-    sequence_qkv[:, :, :1] = qkv[:, :1]
-    mixed_kept = _mixed_branch_inputs(
-        block, config, xp[:, kept], qkv[:, kept], mean[:, kept], rstd[:, kept], num_frames, sequence_qkv[:, :, 1:]
+    sequences, kept_head = _mixed_sequences(
+        block, xp[:, :mixed_rows], qkv[:, :mixed_rows], mean[:, :mixed_rows], rstd[:, :mixed_rows], num_frames
     )
-    sequence_query, sequence_key, sequence_value = sequence_qkv.flatten(0, 1).split(dim, dim=-1)
-    mixed_attended = _attend(sequence_query, sequence_key, sequence_value, heads)
-    mixed_attended = mixed_attended.unflatten(0, (scales, frames_total)).mean(dim=0)
+    scales = sequences.shape[0]
+    query, key, value = sequences.flatten(0, 1).split(dim, dim=-1)
+    mixed_attended = _attend(query, key, value, heads).unflatten(0, (scales, frames_total)).mean(dim=0)
+    width = kept_head.shape[-1]
+    head_change = kept_head - xp[:, 1:mixed_rows, :width]
 
+    query, key, value = qkv.split(dim, dim=-1)
+    out_proj = attn.out_proj
     if config.mlp_input == "full":
-        full = xp + block.ls_1(attn.out_proj(_attend(query, key, value, heads)))
-        mixed_out = torch.cat([xp[:, :1], mixed_kept], dim=1) + block.ls_1(attn.out_proj(mixed_attended))
-        permuted = torch.cat([mixed_out, full[:, masked]], dim=1) + block.ls_2(block.mlp(block.ln_2(full)))
+        full_attended = _attend(query, key, value, heads)
+        projected = F.linear(torch.cat([mixed_attended, full_attended], dim=1), out_proj.weight, out_proj.bias)
+        projected = block.ls_1(projected)
+        full = xp + projected[:, mixed_rows:]
+        mixed = xp[:, :mixed_rows] + projected[:, :mixed_rows]
+        mixed[:, 1:, :width] += head_change
+        padded = torch.cat([mixed, full[:, mixed_rows:]], dim=1)
+        permuted = padded + block.ls_2(block.mlp(block.ln_2(full)))
     else:
         attended = mixed_attended
-        if masked_rows.shape[1]:
-            masked_attended = _attend(query[:, masked], key, value, heads)
+        if mixed_rows < length:
+            masked_attended = _attend(query[:, mixed_rows:], key, value, heads)
             attended = torch.cat([mixed_attended, masked_attended], dim=1)
-        residual = torch.cat([xp[:, :1], mixed_kept, xp[:, masked]], dim=1)
-        permuted = residual + block.ls_1(attn.out_proj(attended))
-        permuted = permuted + block.ls_2(block.mlp(block.ln_2(permuted)))
-    return torch.empty_like(permuted).scatter(1, order[:, :, None].expand(-1, -1, dim), permuted)
+        padded = xp + block.ls_1(F.linear(attended, out_proj.weight, out_proj.bias))
+        padded[:, 1:mixed_rows, :width] += head_change
+        permuted = padded + block.ls_2(block.mlp(block.ln_2(padded)))
+    return _permute_rows(permuted, flat_order, to_split_order=False)

@@ -1,17 +1,22 @@
-"""STCA block with the official code's structure: two mixed-branch attention passes plus the full pass."""
+"""STCA formulation "reference": the official code's structure, one attention pass per temporal scale on
+the mixed kept tokens plus the full pass, each through the block's own ``attn`` module."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
-from open_clip.transformer import ResidualAttentionBlock
 from torch import Tensor
 
 from model.channel_mixing import mix_channels
 from model.masking import TokenSplit
-from model.stca_config import StcaConfig
+from model.stca_registry import register_stca_formulation
+
+if TYPE_CHECKING:
+    from model.stca import StcaBlock
 
 
-def attention_residual(block: ResidualAttentionBlock, tokens: Tensor) -> Tensor:
+def attention_residual(block: StcaBlock, tokens: Tensor) -> Tensor:
     """``ls_1(MHSA(ln_1(tokens)))`` for batch-first tokens, whatever layout the block's attention uses."""
     normed = block.ln_1(tokens)
     if not block.attn.batch_first:
@@ -22,10 +27,10 @@ def attention_residual(block: ResidualAttentionBlock, tokens: Tensor) -> Tensor:
     return block.ls_1(out)
 
 
-def reference_stca_forward(
-    block: ResidualAttentionBlock, config: StcaConfig, x: Tensor, num_frames: int, split: TokenSplit
-) -> Tensor:
+@register_stca_formulation("reference")
+def reference_stca_forward(block: StcaBlock, x: Tensor, num_frames: int, split: TokenSplit) -> Tensor:
     """x: (B*T, 1 + P*P, D) batch-first, CLS first."""
+    config = block.config
     frames_total, _, dim = x.shape
     batch = frames_total // num_frames
     cls, patches = x[:, :1], x[:, 1:]

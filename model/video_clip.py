@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from typing import Any, cast
 
 import torch
 from open_clip.transformer import VisionTransformer
 from torch import Tensor, nn
 
+from model.compute_config import ComputeConfig
 from model.frame_context import FrameContext
-from model.stca import patch_visual_blocks
+from model.stca import StcaBlock, install_stca_blocks
 from model.stca_config import StcaConfig
 
 Tokenizer = Callable[[Sequence[str]], Tensor]
 
 
 class StddVideoClip(nn.Module):
-    """Parameters are exactly the wrapped CLIP's (under ``clip.``); the teacher is not a registered module."""
+    """Parameters are exactly the wrapped CLIP's (under ``clip.``); the teacher is not a registered module.
+
+    The visual blocks are ``StcaBlock``s (``model.visual.transformer.resblocks[i]``, each with its open_clip
+    ``attn``); ``compute`` sets autocast and gradient checkpointing of the visual forwards."""
 
     def __init__(
         self,
@@ -28,6 +33,7 @@ class StddVideoClip(nn.Module):
         num_frames: int,
         identity: str,
         keep_teacher: bool = True,
+        compute: ComputeConfig | None = None,
     ) -> None:
         super().__init__()
         self.clip = clip
@@ -42,7 +48,10 @@ class StddVideoClip(nn.Module):
         if keep_teacher:
             teacher = copy.deepcopy(visual).eval().requires_grad_(False)
             self._teacher = (teacher,)
-        patch_visual_blocks(visual, stca, self.frame_context)
+        self.stca_blocks: tuple[StcaBlock, ...] = tuple(install_stca_blocks(visual, stca, self.frame_context))
+        self.compute = compute or ComputeConfig()
+        for block in self.stca_blocks:
+            block.grad_checkpointing = self.compute.grad_checkpointing
 
     @property
     def teacher(self) -> nn.Module:
@@ -78,6 +87,14 @@ class StddVideoClip(nn.Module):
             teacher.eval()
         return self
 
+    @contextmanager
+    def _autocast(self) -> Iterator[None]:
+        """The forward half under autocast (backward runs outside it, when the caller calls it)."""
+        dtype = self.compute.autocast_dtype
+        context = torch.autocast(self.device.type, dtype=dtype) if dtype is not None else nullcontext()
+        with context:
+            yield
+
     @staticmethod
     def _frames_as_images(video: Tensor) -> Tensor:
         if video.ndim != 5:
@@ -87,16 +104,18 @@ class StddVideoClip(nn.Module):
     def encode_video(self, video: Tensor, normalize: bool = False) -> Tensor:
         """(B, T, 3, H, W) -> frame features (B, T, D): the projected CLS token of every frame."""
         batch, frames = video.shape[:2]
-        with self.frame_context.frames(frames):
+        with self.frame_context.frames(frames), self._autocast():
             features: Tensor = self.visual(self._frames_as_images(video))
-        features = features.reshape(batch, frames, -1)
+        features = features.float().reshape(batch, frames, -1)
         return nn.functional.normalize(features, dim=-1) if normalize else features
 
     @torch.no_grad()
     def encode_video_frozen(self, video: Tensor, normalize: bool = False) -> Tensor:
         """Frame features of the frozen initial CLIP, frame by frame (no temporal modelling)."""
         batch, frames = video.shape[:2]
-        features: Tensor = self.teacher(self._frames_as_images(video)).reshape(batch, frames, -1)
+        with self._autocast():
+            features: Tensor = self.teacher(self._frames_as_images(video))
+        features = features.float().reshape(batch, frames, -1)
         return nn.functional.normalize(features, dim=-1) if normalize else features
 
     def encode_text(self, texts: Sequence[str], normalize: bool = False) -> Tensor:

@@ -21,7 +21,7 @@ def build_model(
 ) -> StddVideoClip:
     model, _ = create_stdd(
         section.name, pretrained=section.pretrained, num_frames=num_frames, stca=section.stca,
-        device=device, keep_teacher=keep_teacher,
+        device=device, keep_teacher=keep_teacher, compute=section.compute,
     )
     freeze_text_tower(model)
     return model

@@ -8,6 +8,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from model.compute_config import ComputeConfig
 from model.data.datasets import ClipConfig
 from model.losses import LossConfig
 from model.prompts_file import PromptKind
@@ -30,6 +31,7 @@ class ModelSection(_Section):
     name: str = "ViT-B-16"
     pretrained: str | None = Field(None, description="open_clip tag or a local weights file; None: random init")
     stca: StcaConfig = StcaConfig()
+    compute: ComputeConfig = ComputeConfig()
 
 
 class DataSection(_Section):

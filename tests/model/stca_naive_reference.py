@@ -1,4 +1,5 @@
-"""A deliberately naive, loop-based STCA block (the DESIGN.md §7 steps spelled out) for cross-checking."""
+"""A deliberately naive, loop-based STCA block (the paper's steps spelled out on an open_clip block), a
+cross-check for every formulation."""
 
 from __future__ import annotations
 

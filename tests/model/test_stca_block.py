@@ -1,19 +1,27 @@
 from __future__ import annotations
 
-import copy
-
 import pytest
 import torch
 from open_clip.transformer import ResidualAttentionBlock
+from pydantic import ValidationError
 from stca_naive_reference import naive_stca_block
 from stdd_test_support import TINY_FRAMES, MakeModel
+from torch import nn
 
-from model import StcaConfig, StddVideoClip
+from model import StcaBlock, StcaConfig, StddVideoClip, UnknownFormulationError, register_stca_formulation
 from model.stca_config import Formulation, MlpInput
+from model.stca_reference import reference_stca_forward
+from model.stca_registry import stca_formulation
 
 
-def first_block(model: StddVideoClip) -> ResidualAttentionBlock:
-    block: ResidualAttentionBlock = model.visual.transformer.resblocks[0]
+def first_block(model: StddVideoClip) -> StcaBlock:
+    block: StcaBlock = model.visual.transformer.resblocks[0]
+    return block
+
+
+def original_block(model: StddVideoClip, index: int = 0) -> ResidualAttentionBlock:
+    """The untouched open_clip block with the same weights (the teacher is a copy taken before STCA)."""
+    block: ResidualAttentionBlock = model.teacher.transformer.resblocks[index]
     return block
 
 
@@ -36,11 +44,9 @@ def test_switched_off_stca_equals_original_block(
 ) -> None:
     config = StcaConfig.identity().model_copy(update={"formulation": formulation, "mlp_input": mlp_input})
     model = make_tiny(config).eval()
-    original = copy.deepcopy(first_block(model))
-    original.forward = ResidualAttentionBlock.forward.__get__(original)
     x = block_input(model)
     with torch.no_grad():
-        expected = original(x)
+        expected = original_block(model)(x)
     torch.testing.assert_close(run_block(model, x), expected, atol=1e-6, rtol=0)
 
 
@@ -71,7 +77,7 @@ def test_vectorised_stca_matches_naive_loops(
     )
     model = make_tiny(config).eval()
     x = block_input(model)
-    expected = naive_stca_block(first_block(model), x, TINY_FRAMES, mask_rate, fold, scales, mlp_input)
+    expected = naive_stca_block(original_block(model), x, TINY_FRAMES, mask_rate, fold, scales, mlp_input)
     torch.testing.assert_close(run_block(model, x), expected, atol=2e-5, rtol=1e-5)
 
 
@@ -100,3 +106,59 @@ def test_plain_images_bypass_stca(make_tiny: MakeModel) -> None:
     images = torch.randn(3, 3, 32, 32)
     with torch.no_grad():
         torch.testing.assert_close(model.visual(images), model.teacher(images))
+
+
+def test_blocks_are_explicit_modules_around_open_clip_parts(make_tiny: MakeModel) -> None:
+    model = make_tiny()
+    for index, block in enumerate(model.visual.transformer.resblocks):
+        assert type(block) is StcaBlock
+        assert "forward" not in vars(block)  # no per-instance patching
+        assert isinstance(block.attn, nn.MultiheadAttention)
+        assert block.attn.in_proj_weight is original_block(model, index).attn.in_proj_weight or torch.equal(
+            block.attn.in_proj_weight, original_block(model, index).attn.in_proj_weight
+        )
+    assert list(model.stca_blocks) == list(model.visual.transformer.resblocks)
+
+
+def test_unknown_formulation_is_an_error_naming_the_known_ones() -> None:
+    with pytest.raises(ValidationError, match=r"unknown STCA formulation 'fastest' \(known: fast, reference"):
+        StcaConfig(formulation="fastest")
+    with pytest.raises(UnknownFormulationError, match="'nope'"):
+        stca_formulation("nope")
+
+
+def test_a_registered_formulation_is_used_by_the_blocks(make_tiny: MakeModel, tiny_video: torch.Tensor) -> None:
+    calls: list[int] = []
+
+    @register_stca_formulation("test-counting-reference")
+    def counting(block: StcaBlock, x: torch.Tensor, num_frames: int, split: object) -> torch.Tensor:
+        calls.append(num_frames)
+        return reference_stca_forward(block, x, num_frames, split)  # type: ignore[arg-type]
+
+    model = make_tiny(StcaConfig(formulation="test-counting-reference")).eval()
+    reference = make_tiny(StcaConfig(formulation="reference")).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(model.encode_video(tiny_video), reference.encode_video(tiny_video))
+    assert calls == [TINY_FRAMES] * len(model.stca_blocks)
+
+
+def test_blocks_left_out_by_config_run_the_original_block(make_tiny: MakeModel) -> None:
+    model = make_tiny(StcaConfig(blocks=(1,))).eval()
+    assert [block.stca_enabled for block in model.stca_blocks] == [False, True]
+    x = block_input(model)
+    with torch.no_grad():
+        torch.testing.assert_close(run_block(model, x), original_block(model)(x), atol=1e-6, rtol=0)
+    with pytest.raises(ValueError, match=r"outside 0\.\.1"):
+        make_tiny(StcaConfig(blocks=(2,)))
+
+
+def test_cls_attention_equals_the_attention_modules_weights(make_tiny: MakeModel) -> None:
+    model = make_tiny().eval()
+    block = first_block(model)
+    x = block_input(model)
+    with torch.no_grad():
+        normed = block.ln_1(x)
+        _, weights = block.attn(normed, normed, normed, need_weights=True, average_attn_weights=False)
+        cls = block.cls_attention(x)
+    assert cls.shape == (x.shape[0], block.attn.num_heads, x.shape[1])
+    torch.testing.assert_close(cls, weights[:, :, 0], atol=1e-6, rtol=1e-5)

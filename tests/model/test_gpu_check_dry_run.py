@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_gpu_check_script_dry_run_on_cpu() -> None:
+    env = dict(os.environ, PYTHON=sys.executable, PYTHONPATH=str(ROOT))
+    result = subprocess.run(
+        ["bash", str(ROOT / "benchmarks" / "gpu_check.sh"), "--dry-run"],
+        capture_output=True, text=True, env=env, timeout=900, check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("gpu_check on CPU")
+    for variant in ("plain CLIP (per frame)", "STCA fast", "STCA official semantics", "STCA fast + grad ckpt"):
+        assert any(line.startswith(variant) for line in lines), variant
+    assert any(line.startswith("step   1  loss") for line in lines)
+    assert any(line.startswith("recipe:") and "ms/step" in line for line in lines)
+    assert lines[-1].startswith("gpu_check done")
