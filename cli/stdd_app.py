@@ -136,6 +136,41 @@ def predict_command(
     console.print(table)
 
 
+@app.command("explain")
+def explain_command(
+    video: Annotated[Path, typer.Argument(help="Video file.")],
+    checkpoint: Annotated[Path, typer.Option(help="model.pt from `stdd train`.")],
+    prompts: Annotated[Path, typer.Option(help="Prompts file (askg export-prompts) of the candidate classes.")],
+    classes: Annotated[int, typer.Option(min=1, help="Explain the top K classes.")] = 3,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: explain-<video name>).",
+                                             show_default=False)] = None,
+    fmt: Annotated[str, typer.Option("--format", help="html (page with the sheets inline, and PNGs) or png.")] = "html",
+    reverse: Annotated[bool, typer.Option(help="Also explain the same frames played backwards.")] = False,
+    compare_plain: Annotated[bool, typer.Option(help="Add plain CLIP's attention (same weights, STCA off).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the numbers as JSON.")] = False,
+) -> None:
+    """Why a prediction: frames × prompts similarities with the score's terms marked, and attention maps."""
+    from model.explain import ExplainError, explain_video, write_explanation
+
+    if fmt not in ("html", "png"):
+        raise ExplainError(f"--format {fmt!r}: choose html or png")
+    target = out or Path(f"explain-{video.stem}")
+    explanation, images = explain_video(video, checkpoint, prompts, classes, reverse, compare_plain)
+    written = write_explanation(explanation, images, target, "html" if fmt == "html" else "png")
+    if as_json:
+        typer.echo(explanation.model_dump_json(indent=2))
+        return
+    for explained in explanation.videos:
+        table = Table(title=f"{video} ({explained.variant})")
+        for column in ("rank", "class", "score", "A: prompt side", "B: frame side"):
+            table.add_column(column)
+        for rank, item in enumerate(explained.classes, start=1):
+            table.add_row(str(rank), item.name, f"{item.score:.3f}", f"{item.prompt_side:.3f}",
+                          f"{item.frame_side:.3f}")
+        console.print(table)
+    console.print("wrote " + ", ".join(str(path) for path in written))
+
+
 @app.command("report")
 def report_command(
     checkpoints: Annotated[list[Path], typer.Argument(help="model.pt files from `stdd train` (e.g. STDD, baseline).")],
@@ -163,10 +198,11 @@ def report_command(
 def _known_errors() -> tuple[type[Exception], ...]:
     from model.data.readers import VideoReadError
     from model.data.splits import SplitFileError
+    from model.explain.output import ExplainError
     from model.prompts_file import PromptsFileError
     from model.training.config import ConfigError
 
-    return (ConfigError, SplitFileError, PromptsFileError, VideoReadError, FileNotFoundError)
+    return (ConfigError, SplitFileError, PromptsFileError, VideoReadError, ExplainError, FileNotFoundError)
 
 
 def main() -> None:
