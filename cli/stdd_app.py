@@ -177,12 +177,18 @@ def report_command(
     data: Annotated[Path, typer.Option(help="Folder written by `stdd synth`.")],
     prompts: Annotated[Path, typer.Option(help="Prompts file of all synthetic classes.")],
     out: Annotated[Path, typer.Option(help="Report JSON; a PNG is written next to it.")] = Path("report.json"),
+    explain: Annotated[bool, typer.Option(help="Also write the explain sheet of the first unseen-class video and "
+                                          "its reversal (first checkpoint) into <out>-explain/.")] = True,
 ) -> None:
     """Temporal-order report on synthetic data: top-1 and reversed-pair accuracy, seen and unseen classes."""
+    from model.explain.synthetic import explain_synthetic_video
     from model.synth.report import temporal_report, write_report
 
     reports = [temporal_report(checkpoint, data, prompts) for checkpoint in checkpoints]
-    write_report(reports, out, out.with_suffix(".png"))
+    sheet = None
+    if explain:
+        sheet = explain_synthetic_video(checkpoints[0], data, prompts, out.with_name(f"{out.stem}-explain"))
+    write_report(reports, out, out.with_suffix(".png"), sheet)
     table = Table(title="synthetic temporal-order test (accuracy %, reversed pair: correct twin scored higher)")
     for column in ("model", "split", "videos", "classes", "top-1", "top-5", "reversed pair", "chance top-1"):
         table.add_column(column, justify="left" if column in ("model", "split") else "right")
@@ -193,6 +199,11 @@ def report_command(
                           f"{100 * values['reversed_pair']:.1f}", f"{100 * values['chance_top1']:.1f}")
     console.print(table)
     console.print(f"report: {out} and {out.with_suffix('.png')}")
+    if sheet is not None:
+        temporal = sheet["temporal_prompts"]
+        frames = ", ".join(f"{variant} {best}" for variant, best in temporal["best_frame"].items())
+        console.print(f"explain sheet of {sheet['video']}: {sheet['files'][-2]} (PNGs beside it); best frame of "
+                      f"each temporal prompt of {temporal['class']!r}: {frames}")
 
 
 def _known_errors() -> tuple[type[Exception], ...]:
