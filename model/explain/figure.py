@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
 
-LABEL_IN = 4.4  # left column: prompt texts
+LABEL_IN = 4.2  # left column: prompt texts
 RIGHT_IN = 1.2  # right column: best-frame values
 ROW_IN = 0.3  # one prompt row
 GAP_IN = 0.3
@@ -85,14 +85,24 @@ def _heatmap(figure: Figure, bottom: float, width: float, total_height: float, i
         if item.best_prompt[t] in rows:
             axis.plot(t, rows.index(item.best_prompt[t]) + 0.3, marker="o", markersize=4, color="#ff3030",
                       markeredgecolor="white", markeredgewidth=0.6)
-    labels = [textwrap.shorten(item.prompts[n].text, 62, placeholder="…") for n in rows]
-    axis.set_yticks(range(len(rows)), labels, fontsize=7)
+    labels = [row_label(item.prompts[n].text, item.name, kind != "label") for n in rows]
+    axis.set_yticks(range(len(rows)), labels, fontsize=6.5, linespacing=1.0)
     axis.set_ylabel(kind, fontsize=8)
     if last:
         axis.set_xticks(range(frames), [f"t{t}\n● {item.best_prompt_value[t]:.2f}" for t in range(frames)],
                         fontsize=7)
     else:
         axis.set_xticks(range(frames), [""] * frames)
+
+
+def row_label(text: str, class_name: str, strip_class: bool) -> str:
+    """At most two lines. Compiled prompts repeat the class name first; the part after it tells them apart."""
+    if strip_class and text.lower().startswith(class_name.lower()) and len(text) > len(class_name):
+        text = "…" + text[len(class_name):].lstrip(" ,:;-")
+    lines = textwrap.wrap(text, 58)
+    if len(lines) > 2:
+        lines = [lines[0], textwrap.shorten(" ".join(lines[1:]), 58, placeholder="…")]
+    return "\n".join(lines)
 
 
 def _rectangle(column: int, row: int) -> Rectangle:

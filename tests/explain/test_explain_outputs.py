@@ -77,3 +77,16 @@ def test_bad_inputs_are_one_line_errors(case: str, stdd_checkpoint: Path, synth_
         assert out.read_text() == "keep me"
     else:
         assert not out.exists()
+
+
+def test_row_labels_keep_the_part_that_tells_prompts_apart() -> None:
+    from model.explain.figure import row_label
+
+    name = "red square moving right"
+    label = row_label(f"{name}: first showing the red square at the left edge of the frame, then sliding the red "
+                      "square across the middle to the right, and more words that do not fit", name, True)
+    lines = label.split("\n")
+    assert lines[0].startswith("…first showing the red square at the left edge") and len(lines) == 2
+    assert all(len(line) <= 58 for line in lines) and lines[1].endswith("…")
+    assert row_label(name, name, True) == name  # a prompt that is only the class name stays whole
+    assert row_label(f"a video of {name}", name, False) == f"a video of {name}"
