@@ -151,10 +151,12 @@ def explain_command(
 ) -> None:
     """Why a prediction: frames × prompts similarities with the score's terms marked, and attention maps."""
     from model.explain import ExplainError, explain_video, write_explanation
+    from model.explain.output import check_out_dir
 
     if fmt not in ("html", "png"):
         raise ExplainError(f"--format {fmt!r}: choose html or png")
     target = out or Path(f"explain-{video.stem}")
+    check_out_dir(target)
     explanation, images = explain_video(video, checkpoint, prompts, classes, reverse, compare_plain)
     written = write_explanation(explanation, images, target, "html" if fmt == "html" else "png")
     if as_json:

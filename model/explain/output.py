@@ -32,9 +32,14 @@ def _atomic_write(path: Path, data: bytes) -> None:
         raise
 
 
-def prepare_out_dir(out: Path) -> None:
+def check_out_dir(out: Path) -> None:
+    """Fail before any work when the output folder cannot be one."""
     if out.exists() and not out.is_dir():
         raise ExplainError(f"--out {out} is a file, not a folder")
+
+
+def prepare_out_dir(out: Path) -> None:
+    check_out_dir(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as error:
