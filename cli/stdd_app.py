@@ -136,18 +136,61 @@ def predict_command(
     console.print(table)
 
 
+@app.command("explain")
+def explain_command(
+    video: Annotated[Path, typer.Argument(help="Video file.")],
+    checkpoint: Annotated[Path, typer.Option(help="model.pt from `stdd train`.")],
+    prompts: Annotated[Path, typer.Option(help="Prompts file (askg export-prompts) of the candidate classes.")],
+    classes: Annotated[int, typer.Option(min=1, help="Explain the top K classes.")] = 3,
+    out: Annotated[Path | None, typer.Option(help="Output folder (default: explain-<video name>).",
+                                             show_default=False)] = None,
+    fmt: Annotated[str, typer.Option("--format", help="html (page with the sheets inline, and PNGs) or png.")] = "html",
+    reverse: Annotated[bool, typer.Option(help="Also explain the same frames played backwards.")] = False,
+    compare_plain: Annotated[bool, typer.Option(help="Add plain CLIP's attention (same weights, STCA off).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the numbers as JSON.")] = False,
+) -> None:
+    """Why a prediction: frames × prompts similarities with the score's terms marked, and attention maps."""
+    from model.explain import ExplainError, explain_video, write_explanation
+    from model.explain.output import check_out_dir
+
+    if fmt not in ("html", "png"):
+        raise ExplainError(f"--format {fmt!r}: choose html or png")
+    target = out or Path(f"explain-{video.stem}")
+    check_out_dir(target)
+    explanation, images = explain_video(video, checkpoint, prompts, classes, reverse, compare_plain)
+    written = write_explanation(explanation, images, target, "html" if fmt == "html" else "png")
+    if as_json:
+        typer.echo(explanation.model_dump_json(indent=2))
+        return
+    for explained in explanation.videos:
+        table = Table(title=f"{video} ({explained.variant})")
+        for column in ("rank", "class", "score", "A: prompt side", "B: frame side"):
+            table.add_column(column)
+        for rank, item in enumerate(explained.classes, start=1):
+            table.add_row(str(rank), item.name, f"{item.score:.3f}", f"{item.prompt_side:.3f}",
+                          f"{item.frame_side:.3f}")
+        console.print(table)
+    console.print("wrote " + ", ".join(str(path) for path in written))
+
+
 @app.command("report")
 def report_command(
     checkpoints: Annotated[list[Path], typer.Argument(help="model.pt files from `stdd train` (e.g. STDD, baseline).")],
     data: Annotated[Path, typer.Option(help="Folder written by `stdd synth`.")],
     prompts: Annotated[Path, typer.Option(help="Prompts file of all synthetic classes.")],
     out: Annotated[Path, typer.Option(help="Report JSON; a PNG is written next to it.")] = Path("report.json"),
+    explain: Annotated[bool, typer.Option(help="Also write the explain sheet of the first unseen-class video and "
+                                          "its reversal (first checkpoint) into <out>-explain/.")] = True,
 ) -> None:
     """Temporal-order report on synthetic data: top-1 and reversed-pair accuracy, seen and unseen classes."""
+    from model.explain.synthetic import explain_synthetic_video
     from model.synth.report import temporal_report, write_report
 
     reports = [temporal_report(checkpoint, data, prompts) for checkpoint in checkpoints]
-    write_report(reports, out, out.with_suffix(".png"))
+    sheet = None
+    if explain:
+        sheet = explain_synthetic_video(checkpoints[0], data, prompts, out.with_name(f"{out.stem}-explain"))
+    write_report(reports, out, out.with_suffix(".png"), sheet)
     table = Table(title="synthetic temporal-order test (accuracy %, reversed pair: correct twin scored higher)")
     for column in ("model", "split", "videos", "classes", "top-1", "top-5", "reversed pair", "chance top-1"):
         table.add_column(column, justify="left" if column in ("model", "split") else "right")
@@ -158,11 +201,17 @@ def report_command(
                           f"{100 * values['reversed_pair']:.1f}", f"{100 * values['chance_top1']:.1f}")
     console.print(table)
     console.print(f"report: {out} and {out.with_suffix('.png')}")
+    if sheet is not None:
+        temporal = sheet["temporal_prompts"]
+        frames = ", ".join(f"{variant} {best}" for variant, best in temporal["best_frame"].items())
+        console.print(f"explain sheet of {sheet['video']}: {sheet['files'][-2]} (PNGs beside it); best frame of "
+                      f"each temporal prompt of {temporal['class']!r}: {frames}")
 
 
 def _known_errors() -> tuple[type[Exception], ...]:
     from model.data.readers import VideoReadError
     from model.data.splits import SplitFileError
+    from model.explain.output import ExplainError
     from model.prompts_file import PromptsFileError
     from model.training.checkpoint import CheckpointError
     from model.training.config import ConfigError
@@ -170,7 +219,7 @@ def _known_errors() -> tuple[type[Exception], ...]:
 
     # OSError: a read-only or full disk, an output path under a file; the message names the path.
     return (ConfigError, SplitFileError, PromptsFileError, VideoReadError, CheckpointError, TrainingDataError,
-            FloatingPointError, OSError)
+            ExplainError, FloatingPointError, OSError)
 
 
 def main() -> None:

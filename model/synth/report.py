@@ -50,9 +50,16 @@ def temporal_report(checkpoint: Path, data_dir: Path, prompts: Path, workers: in
             "splits": results}
 
 
-def write_report(reports: Sequence[dict[str, Any]], json_path: Path, png_path: Path | None = None) -> None:
+def write_report(
+    reports: Sequence[dict[str, Any]], json_path: Path, png_path: Path | None = None,
+    explain: dict[str, Any] | None = None,
+) -> None:
+    """``explain``: what `stdd explain` wrote for the report's example video (recorded in the JSON)."""
     json_path.parent.mkdir(parents=True, exist_ok=True)
-    json_path.write_text(json.dumps({"models": list(reports)}, indent=2) + "\n")
+    document: dict[str, Any] = {"models": list(reports)}
+    if explain is not None:
+        document["explain"] = explain
+    json_path.write_text(json.dumps(document, indent=2) + "\n")
     if png_path is None:
         return
     import matplotlib
