@@ -59,7 +59,7 @@ OPTIONAL MATCH (a)-[h:HAS_PHASE]->(p:Phase)-[x:HANDLES]->(o)
 RETURN a, u, o, h, p, x
 ORDER BY a.name
 """,
-    params={"object": "helmet"},
+    params={"object": "climbing harness"},
 )
 
 ACTIONS_SHARING_MOTION = BrowserQuery(

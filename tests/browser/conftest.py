@@ -8,9 +8,9 @@ from askg.names import match_key
 from askg.schema import ActionRecord, Provenance
 from askg.seeds import load_seeds
 
-# abseiling: the action-phases example; abseiling and biking through snow use a helmet;
-# biking through snow and arm wrestling move the hands with a grip (the queries' example values).
-SEED_ACTIONS = ("abseiling", "biking through snow", "arm wrestling")
+# abseiling: the action-phases example; abseiling and rock climbing use a climbing harness;
+# climbing a rope and arm wrestling move the hands with a grip (the queries' example values).
+SEED_ACTIONS = ("abseiling", "rock climbing", "climbing a rope", "arm wrestling")
 
 
 def pytest_configure(config: pytest.Config) -> None:

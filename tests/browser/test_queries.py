@@ -21,7 +21,7 @@ def seeded(neo4j_env: dict[str, str]) -> Iterator[dict[str, str]]:
     try:
         store.ensure_schema()
         store.put_actions(seed_records())
-        assert store.set_concept_merges("Object", "helmet", ["safety helmet", "crash helmet"])
+        assert store.set_concept_merges("Object", "climbing harness", ["sit harness", "climbing belt"])
         store.set_curated(["abseiling"], True)
     finally:
         store.close()
@@ -47,14 +47,14 @@ def test_action_phases_come_in_order_with_motions(seeded: dict[str, str]) -> Non
     assert {r["b"]["name"] for r in rows} >= {"hands"}
 
 
-def test_using_object_finds_both_helmet_actions(seeded: dict[str, str]) -> None:
+def test_using_object_finds_both_harness_actions(seeded: dict[str, str]) -> None:
     names = {r["a"]["name"] for r in run(seeded, query("actions-using-object"))}
-    assert names == {"abseiling", "biking through snow"}
+    assert names == {"abseiling", "rock climbing"}
 
 
 def test_merged_and_curated(seeded: dict[str, str]) -> None:
     merged = run(seeded, query("merged-concepts"))
-    assert [(r["id"], sorted(r["merged_from"])) for r in merged] == [("helmet", ["crash helmet", "safety helmet"])]
+    assert [(r["id"], sorted(r["merged_from"])) for r in merged] == [("climbing harness", ["climbing belt", "sit harness"])]
     assert [r["id"] for r in run(seeded, query("curated-actions"))] == ["abseiling"]
 
 
