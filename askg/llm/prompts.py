@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 
@@ -88,7 +88,17 @@ def decomposition_json_schema() -> str:
     return json.dumps(schema, sort_keys=True)
 
 
-def response_format() -> dict[str, Any]:
+FormatMode = Literal["json_schema", "json_object", "none"]
+FORMAT_FALLBACKS: tuple[FormatMode, ...] = ("json_schema", "json_object", "none")
+
+
+def response_format(mode: FormatMode = "json_schema") -> dict[str, Any] | None:
+    """The `response_format` to send; servers that reject one get the next in FORMAT_FALLBACKS
+    (the answer is validated the same way whatever the server enforced)."""
+    if mode == "none":
+        return None
+    if mode == "json_object":
+        return {"type": "json_object"}
     return {
         "type": "json_schema",
         "json_schema": {

@@ -4,6 +4,10 @@ Each POST /v1/chat/completions gets one behaviour: the next one from `script` (a
 the class's entry in `policy` (a list is consumed per request, its last item then repeats), else a
 random fault with probability `fault_rate`, else a good answer. Requests are recorded with their
 headers, class and behaviour.
+
+Server-wide quirks: `rejects_formats` lists the response_format types answered with HTTP 400 (as a
+server without grammar support does); with `needs_max_tokens` set, a good answer requested without a
+max_tokens at least that large comes back cut off with finish_reason "length".
 """
 
 from __future__ import annotations
@@ -18,7 +22,11 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
-Behaviour = Literal["ok", "invalid_json", "schema", "429", "500", "hang", "drop", "401"]
+Behaviour = Literal[
+    "ok", "invalid_json", "schema", "429", "500", "hang", "drop", "401", "400",
+    # real servers' quirks around a good answer
+    "fenced", "chatty", "think", "unfinished_think",
+]
 FAULTS: tuple[Behaviour, ...] = ("invalid_json", "schema", "429", "500", "hang", "drop")
 CLASS_PREFIX = "Action class: "
 
@@ -68,6 +76,8 @@ class FakeOpenAIServer:
     script: deque[Behaviour] = field(default_factory=deque)
     policy: dict[str, list[Behaviour]] = field(default_factory=dict)
     requests: list[RecordedRequest] = field(default_factory=list)
+    rejects_formats: set[str] = field(default_factory=set)
+    needs_max_tokens: int = 0
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
@@ -134,6 +144,14 @@ class FakeOpenAIServer:
             self._send(handler, 404, {"error": {"message": "not found"}})
             return
         class_name = _class_of(body)
+        format_type = (body.get("response_format") or {}).get("type")
+        if format_type in self.rejects_formats:
+            with self._lock:
+                headers = {k.lower(): v for k, v in handler.headers.items()}
+                self.requests.append(RecordedRequest(class_name, "400", headers, body, time.monotonic()))
+            message = f"response_format type {format_type!r} is not supported"
+            self._send(handler, 400, {"error": {"message": message, "type": "invalid_request_error"}})
+            return
         behaviour = self._choose(class_name)
         with self._lock:
             headers = {k.lower(): v for k, v in handler.headers.items()}
@@ -155,11 +173,21 @@ class FakeOpenAIServer:
         elif behaviour == "401":
             self._send(handler, 401, {"error": {"message": "bad key"}})
         else:
+            good = json.dumps(good_answer(class_name), indent=1)
             content = {
                 "invalid_json": '{"objects": ["rope", "scenes": ',
                 "schema": json.dumps({"objects": "rope", "phases": [{"motions": 3}], "colour": "red"}),
-            }.get(behaviour) or json.dumps(good_answer(class_name))
-            self._send(handler, 200, _completion(body.get("model", "fake"), content))
+                "fenced": f"```json\n{good}\n```",
+                "chatty": f"Sure! Here is the decomposition:\n{good}\nI hope this helps {{:-)}}.",
+                "think": f"<think>\nThe user wants {{JSON}}. Phases: start, middle, end.\n</think>\n\n{good}",
+                "unfinished_think": "<think>\nLet me think about {the phases} of this",
+            }.get(behaviour) or good
+            finish_reason = "stop"
+            max_tokens = body.get("max_tokens") or 0
+            if self.needs_max_tokens and behaviour == "ok" and max_tokens < self.needs_max_tokens:
+                content, finish_reason = content[: len(content) // 2], "length"
+            completion = _completion(body.get("model", "fake"), content, finish_reason)
+            self._send(handler, 200, completion)
 
     @staticmethod
     def _send(
@@ -189,14 +217,14 @@ def _class_of(body: dict[str, Any]) -> str:
     return ""
 
 
-def _completion(model: str, content: str) -> dict[str, Any]:
+def _completion(model: str, content: str, finish_reason: str = "stop") -> dict[str, Any]:
     return {
         "id": "chatcmpl-fake",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
         "choices": [
-            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}
+            {"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish_reason}
         ],
         "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
     }
