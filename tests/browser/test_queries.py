@@ -54,7 +54,8 @@ def test_using_object_finds_both_harness_actions(seeded: dict[str, str]) -> None
 
 def test_merged_and_curated(seeded: dict[str, str]) -> None:
     merged = run(seeded, query("merged-concepts"))
-    assert [(r["id"], sorted(r["merged_from"])) for r in merged] == [("climbing harness", ["climbing belt", "sit harness"])]
+    expected = [("climbing harness", ["climbing belt", "sit harness"])]
+    assert [(r["id"], sorted(r["merged_from"])) for r in merged] == expected
     assert [r["id"] for r in run(seeded, query("curated-actions"))] == ["abseiling"]
 
 
