@@ -33,7 +33,9 @@ class StcaConfig(BaseModel):
     formulation: Formulation = "fast"
     train_random_offset: bool = True
     train_temporal_shuffle: bool = True
-    blocks: tuple[int, ...] | None = Field(None, description="indices of the blocks to patch; None: all")
+    blocks: tuple[int, ...] | None = Field(
+        None, description="indices of the blocks that run STCA (the others run the plain block); None: all"
+    )
 
     @field_validator("formulation")
     @classmethod
