@@ -17,8 +17,11 @@ def test_shipped_vocabulary_folds_the_known_synonyms() -> None:
     expected = {"sofa": "couch", "cell phone": "smartphone", "phone": "smartphone", "trash bin": "trash can",
                 "waste bin": "trash can", "knives": "knife", "fedora hat": "fedora",
                 "protective goggles": "safety goggles", "packaging tape": "packing tape", "stable": "horse stable",
-                "party room": "party hall", "beauty salon": "hair salon", "conference hall": "conference room"}
+                "party room": "party hall", "conference hall": "conference room"}
     assert {name: vocabulary.canonical(name) for name in expected} == expected
+    # a beauty salon (waxing, nails, brows) is not a hair salon: kept apart, never merged
+    assert vocabulary.canonical("beauty salon") == "beauty salon"
+    assert vocabulary.are_distinct("beauty salon", "hair salon")
     assert vocabulary.canonical("Sofa") == "couch" and vocabulary.canonical("couch") == "couch"
     assert vocabulary.is_ambiguous("bow") and not vocabulary.is_ambiguous("archery bow")
     for a, b in (("cleat", "cleats"), ("reeds", "reed"), ("water pool", "swimming pool")):
