@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import torch
-from open_clip.transformer import ResidualAttentionBlock, VisionTransformer
+from open_clip.transformer import VisionTransformer
 from torch import Tensor, nn
 
 ATTENTION_METHOD = "CLS attention of the last visual block (head mean), renormalised over the patches"
@@ -31,10 +31,14 @@ class FrameAttention:
     cls_self: Tensor
 
 
-def last_block(visual: VisionTransformer) -> ResidualAttentionBlock:
-    block = visual.transformer.resblocks[-1]
-    if not isinstance(block, ResidualAttentionBlock) or not isinstance(block.attn, nn.MultiheadAttention):
-        raise TypeError(f"attention maps need an open_clip ResidualAttentionBlock, got {type(block).__name__}")
+def last_block(visual: VisionTransformer) -> nn.Module:
+    """The last visual block: open_clip's ResidualAttentionBlock or an STCA block, both pre-LN blocks with a
+    public ``ln_1`` and an ``nn.MultiheadAttention`` ``attn``."""
+    block = cast(nn.Module, visual.transformer.resblocks[-1])
+    if not isinstance(getattr(block, "ln_1", None), nn.LayerNorm) or not isinstance(
+        getattr(block, "attn", None), nn.MultiheadAttention
+    ):
+        raise TypeError(f"attention maps need a pre-LN block with ln_1 and attn, got {type(block).__name__}")
     return block
 
 
@@ -54,12 +58,14 @@ def captured_block_input(block: nn.Module) -> Iterator[list[Tensor]]:
 
 
 @torch.no_grad()
-def cls_attention(block: ResidualAttentionBlock, tokens: Tensor) -> FrameAttention:
+def cls_attention(block: nn.Module, tokens: Tensor) -> FrameAttention:
     """tokens: the block input, (F, L, D) when the block is batch-first, else (L, F, D)."""
-    x = tokens if block.attn.batch_first else tokens.transpose(0, 1)
-    normed = block.ln_1(x)
-    query = normed if block.attn.batch_first else normed.transpose(0, 1)
-    _, weights = block.attn(query, query, query, need_weights=True, average_attn_weights=True)
+    attn = cast(nn.MultiheadAttention, block.attn)
+    ln_1 = cast(nn.LayerNorm, block.ln_1)
+    x = tokens if attn.batch_first else tokens.transpose(0, 1)
+    normed = ln_1(x)
+    query = normed if attn.batch_first else normed.transpose(0, 1)
+    _, weights = attn(query, query, query, need_weights=True, average_attn_weights=True)
     cls_row = weights[:, 0, :].float()  # (F, L)
     patches = cls_row[:, 1:]
     grid = math.isqrt(patches.shape[1])
