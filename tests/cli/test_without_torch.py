@@ -44,3 +44,16 @@ def test_stdd_without_torch_names_the_model_extra_in_one_line(tmp_path: Path) ->
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "stdd needs the [model] extra: pip install 'stdd-toolkit[model]'" in lines[0]
+
+
+def test_askg_dedup_without_sentence_transformers_names_the_embed_extra(tmp_path: Path) -> None:
+    env = hidden_torch_env(tmp_path)
+    stub = tmp_path / "stub" / "sentence_transformers"
+    stub.mkdir()
+    (stub / "__init__.py").write_text('raise ModuleNotFoundError("hidden", name="sentence_transformers")\n')
+    assert cli("cli.askg_app", "--store", str(tmp_path / "g.json"), "build", "--classes", "ucf101",
+               env=env, cwd=tmp_path).returncode == 0
+    result = cli("cli.askg_app", "--store", str(tmp_path / "g.json"), "dedup", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "askg needs the [embed] extra: pip install 'stdd-toolkit[embed]'" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
