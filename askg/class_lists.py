@@ -52,9 +52,9 @@ class ResolvedClassList:
 
 def shipped_class_lists() -> dict[str, Path]:
     """The class lists shipped with the toolkit, by name (k400, k600, k600_novel, ucf101, ...)."""
-    from askg.seeds import default_seeds_dir
+    from graph_seeds import class_lists_dir
 
-    return {path.stem: path for path in sorted((default_seeds_dir() / "classes").glob("*.txt"))}
+    return {path.stem: path for path in sorted(class_lists_dir().glob("*.txt"))}
 
 
 def resolve_class_list(path: Path) -> ResolvedClassList:

@@ -8,7 +8,6 @@ of that dataset is built; it is stored under `seed_key(class, dataset)`.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -19,8 +18,8 @@ from askg.errors import InputError
 from askg.formats.yaml_io import load_yaml
 from askg.names import match_key, normalise_name
 from askg.schema import Decomposition, ObjectRelation, PhaseSpec, separate_objects_and_scenes
+from graph_seeds import seeds_dir
 
-SEEDS_ENV = "ASKG_SEEDS_DIR"
 DATASET_TAGS = ("k400", "k600", "ucf101", "hmdb51")
 LEGACY_PREDICATE = "uses"  # the predicate of an object given in the old list form
 
@@ -150,11 +149,8 @@ def split_seed_name(name: str, path: Path) -> tuple[str, str | None]:
 
 
 def default_seeds_dir() -> Path:
-    """`$ASKG_SEEDS_DIR`, else `graph_seeds/` next to the installed packages (the checkout)."""
-    override = os.environ.get(SEEDS_ENV)
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parent.parent / "graph_seeds"
+    """`$ASKG_SEEDS_DIR`, else the shipped `graph_seeds/` (checkout or installed wheel)."""
+    return seeds_dir()
 
 
 def load_seed_file(path: Path) -> dict[str, Seed]:

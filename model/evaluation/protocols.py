@@ -1,22 +1,18 @@
-"""Evaluation protocols: which class list each split uses.
+"""Evaluation protocols: which class list each split uses (the registry: model/dataset_protocols.py).
 
-ucf101 / hmdb51: every split over all classes (graph_seeds/classes/{ucf101,hmdb51}.txt); k600: split i over
-its 160 novel classes (graph_seeds/classes/k600_split{i}.txt); custom: the user's class maps. The video lists
-always come from the user's split files.
+A split's own `classes` wins; else the protocol's shipped class list; else the class map next to its file.
+The video lists always come from the user's split files.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from model.data.splits import SplitFileError, read_class_map
+from model.dataset_protocols import get_protocol
 from model.training.build import class_names_for
 from model.training.config import EvalSection
-
-GRAPH_SEEDS = Path(os.environ.get("STDD_GRAPH_SEEDS", Path(__file__).resolve().parents[2] / "graph_seeds"))
-SPLIT_COUNT = {"ucf101": 3, "hmdb51": 3, "k600": 3}
 
 
 @dataclass(frozen=True)
@@ -27,15 +23,11 @@ class ResolvedSplit:
 
 
 def protocol_class_list(protocol: str, split_number: int) -> Path | None:
-    if protocol in ("ucf101", "hmdb51"):
-        return GRAPH_SEEDS / "classes" / f"{protocol}.txt"
-    if protocol == "k600":
-        return GRAPH_SEEDS / "classes" / f"k600_split{split_number}.txt"
-    return None
+    return get_protocol(protocol).class_list_file(split_number)
 
 
 def resolve_splits(section: EvalSection) -> list[ResolvedSplit]:
-    expected = SPLIT_COUNT.get(section.protocol)
+    expected = get_protocol(section.protocol).split_count
     if expected is not None and len(section.splits) != expected:
         raise SplitFileError(
             f"protocol {section.protocol} has {expected} splits, the config lists {len(section.splits)}"

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from graph_seeds import seeds_dir as shipped_seeds_dir
 from model.data.splits import write_class_map, write_split_file
 from model.synth.render import render_clip
 from model.synth.seeds import seed_entry
@@ -17,7 +18,6 @@ from model.synth.spec import SynthSpec, class_name
 from model.synth.video_writer import write_mp4
 
 SPLITS = ("train", "test", "zeroshot")
-REPO_SEEDS = Path(__file__).resolve().parents[2] / "graph_seeds"
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,7 @@ def write_seeds(out: Path, spec: SynthSpec, body_parts_file: Path | None = None)
     actions = {class_name(a, m): seed_entry(a, m) for a, m in spec.classes()}
     document = {"version": "synthetic-2", "actions": actions}
     (seeds_dir / "askg" / "synthetic.yaml").write_text(yaml.safe_dump(document, sort_keys=False, width=120))
-    shutil.copyfile(body_parts_file or REPO_SEEDS / "body_parts.yaml", seeds_dir / "body_parts.yaml")
+    shutil.copyfile(body_parts_file or shipped_seeds_dir() / "body_parts.yaml", seeds_dir / "body_parts.yaml")
     return seeds_dir
 
 

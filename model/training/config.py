@@ -6,15 +6,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from model.compute_config import ComputeConfig
 from model.data.datasets import ClipConfig
+from model.dataset_protocols import get_protocol
 from model.losses import LossConfig
 from model.prompts_file import PromptKind
 from model.stca_config import StcaConfig
-
-Protocol = Literal["ucf101", "hmdb51", "k600", "custom"]
 
 
 class ConfigError(ValueError):
@@ -67,7 +66,7 @@ class EvalSplit(_Section):
 
 
 class EvalSection(_Section):
-    protocol: Protocol = "custom"
+    protocol: str = Field("custom", description="a registered dataset protocol (model/dataset_protocols.py)")
     root: Path
     prompts: Path
     prompt_kinds: tuple[PromptKind, ...] = ("label", "spatial", "temporal")
@@ -75,6 +74,11 @@ class EvalSection(_Section):
     clip: ClipConfig = ClipConfig()
     batch_size: int = Field(8, ge=1)
     workers: int = Field(2, ge=0)
+
+    @field_validator("protocol")
+    @classmethod
+    def _registered(cls, value: str) -> str:
+        return get_protocol(value).name
 
 
 class TrainConfig(_Section):

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from graph_seeds import class_lists_dir
 from model.data.splits import (
     SplitFileError,
     class_key,
@@ -13,7 +14,7 @@ from model.data.splits import (
     split_items,
     write_split_file,
 )
-from model.evaluation.protocols import GRAPH_SEEDS, resolve_splits
+from model.evaluation.protocols import resolve_splits
 from model.training.config import EvalSection
 from tests.conftest import reference_file
 
@@ -40,14 +41,14 @@ def test_reference_split_files_parse_with_expected_class_counts(dataset: str, sp
 @pytest.mark.parametrize("split", [1, 2, 3])
 def test_k600_split_class_lists_match_the_reference_maps(split: int) -> None:
     reference = read_class_map(reference_file("splits", f"k600_split{split}", "classes-index2cls.json"))
-    shipped = read_class_map(GRAPH_SEEDS / "classes" / f"k600_split{split}.txt")
+    shipped = read_class_map(class_lists_dir() / f"k600_split{split}.txt")
     assert [class_key(n) for n in shipped] == [class_key(n) for n in reference]
 
 
 @pytest.mark.parametrize("dataset", ["ucf101", "hmdb51"])
 def test_shipped_class_lists_match_the_reference_maps(dataset: str) -> None:
     reference = read_class_map(reference_file("classes", f"{dataset}-index2cls.json"))
-    shipped = read_class_map(GRAPH_SEEDS / "classes" / f"{dataset}.txt")
+    shipped = read_class_map(class_lists_dir() / f"{dataset}.txt")
     assert [class_key(n) for n in shipped] == [class_key(n) for n in reference]
 
 
