@@ -1,4 +1,4 @@
-"""The ASKG data model (DESIGN.md §3) as pydantic models.
+"""The ASKG data model as pydantic models.
 
 An action's knowledge is one `ActionRecord`: the action node, its static concepts (objects with the
 predicate the performer does with them, scenes it happens in, relations between those objects and
