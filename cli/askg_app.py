@@ -15,12 +15,12 @@ from rich.tree import Tree
 
 from askg.errors import InputError
 from askg.schema import ActionRecord
-from askg.store import GraphStore, open_store
 from askg.transfer import ExportFormat, ImportFormat, export_graph, import_graph
 from cli import browse_commands, build_commands, prompt_commands
 from cli.errors import run_app
 from cli.getting_started import GETTING_STARTED
 from cli.seed_commands import seeds_app
+from cli.store_context import StoreContext, store_context
 
 app = typer.Typer(
     name="askg",
@@ -43,25 +43,15 @@ StoreOption = Annotated[
 ]
 
 
-class State:
-    store_location: str | None = None
-
-
-state = State()
-
-
 @app.callback()
-def main_options(store: StoreOption = None) -> None:
+def main_options(ctx: typer.Context, store: StoreOption = None) -> None:
     """Global options. Neo4j credentials come from NEO4J_USER / NEO4J_PASSWORD / NEO4J_DATABASE (or .env)."""
-    state.store_location = store
-
-
-def _open() -> GraphStore:
-    return open_store(state.store_location)
+    ctx.obj = StoreContext(store)
 
 
 @app.command("import")
 def import_command(
+    ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help="File to import.")],
     fmt: Annotated[ImportFormat, typer.Option("--format", help="stdd-askg: official STDD classes_ASKG_*.yml; "
                                                                "json: an `askg export` file.")],
@@ -69,7 +59,7 @@ def import_command(
                                                      "default from the file name).")] = None,
 ) -> None:
     """Import a graph file. The whole file is validated before anything is written."""
-    with _open() as store:
+    with store_context(ctx).open() as store:
         summary = import_graph(store, path, fmt, dataset)
         description = store.description
     for warning in summary.warnings:
@@ -79,19 +69,22 @@ def import_command(
 
 @app.command("export")
 def export_command(
+    ctx: typer.Context,
     out: Annotated[Path, typer.Option("--out", help="Output file (written atomically).")],
     fmt: Annotated[ExportFormat, typer.Option("--format", help="json (re-importable) or graphml.")] = ExportFormat.json,
 ) -> None:
     """Export the whole graph, actions sorted by id: the same graph gives the same file on any store."""
-    with _open() as store:
+    with store_context(ctx).open() as store:
         count = export_graph(store, out, fmt)
     console.print(f"exported {count} actions to {out}", markup=False)
 
 
 @app.command("stats")
-def stats_command(as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+def stats_command(
+    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False
+) -> None:
     """Node counts by label and relationship counts by type."""
-    with _open() as store:
+    with store_context(ctx).open() as store:
         stats = store.stats()
         description = store.description
     if as_json:
@@ -110,11 +103,12 @@ def stats_command(as_json: Annotated[bool, typer.Option("--json", help="Print JS
 
 @app.command("show")
 def show_command(
+    ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="Action class name (any spelling).")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the action record as JSON.")] = False,
 ) -> None:
     """Show one action's subgraph as a tree."""
-    with _open() as store:
+    with store_context(ctx).open() as store:
         record = store.get_action(name)
         description = store.description
     if record is None:
@@ -157,10 +151,9 @@ def action_tree(record: ActionRecord) -> Tree:
     return tree
 
 
-prompt_commands.register(app, _open)
-browse_commands.register(app, _open, lambda: state.store_location)
+prompt_commands.register(app)
+browse_commands.register(app)
 app.add_typer(seeds_app, name="seeds")
-
 build_commands.register(app)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from importlib import resources
 from typing import Annotated, Any
 from urllib.parse import quote, urlsplit
@@ -17,8 +16,7 @@ from askg.browser.style import STYLE_FILE, style_command
 from askg.errors import InputError
 from askg.names import normalise_name
 from askg.settings import AskgSettings, is_neo4j_uri
-from askg.store import resolve_store_location
-from askg.store.base import GraphStore
+from cli.store_context import store_context
 
 DEFAULT_HTTP_PORT = 7474
 DEFAULT_HTTPS_PORT = 7473
@@ -86,13 +84,12 @@ def _without_userinfo(uri: str) -> str:
     return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
 
 
-def register(
-    app: typer.Typer, open_store: Callable[[], GraphStore], store_location: Callable[[], str | None]
-) -> None:
+def register(app: typer.Typer) -> None:
     console = Console(highlight=False, soft_wrap=True)
 
     @app.command("browse")
     def browse_command(
+        ctx: typer.Context,
         http_port: Annotated[int | None, typer.Option("--http-port", envvar="NEO4J_HTTP_PORT", min=1, max=65535,
                                                       help="Browser's HTTP port (default 7474; 7473 for "
                                                       "neo4j+s/bolt+s; scripts/neo4j-local uses the same "
@@ -107,7 +104,7 @@ def register(
             typer.echo(style_command())
             return
         settings = AskgSettings()
-        info = browse_info(resolve_store_location(store_location(), settings), settings, http_port)
+        info = browse_info(store_context(ctx).location(settings), settings, http_port)
         if as_json:
             typer.echo(info.model_dump_json(indent=2))
             return
@@ -124,13 +121,14 @@ def register(
 
     @app.command("curate")
     def curate_command(
+        ctx: typer.Context,
         names: Annotated[list[str], typer.Argument(help="Action class names (any spelling).")],
         off: Annotated[bool, typer.Option("--off", help="Clear the flag: `askg build` may overwrite again.")] = False,
     ) -> None:
         """Mark actions curated (kept by `askg build` unless --rebuild), taking their current content as
         the baseline; with --off, clear the mark."""
         ids = [normalise_name(n) for n in names]
-        with open_store() as store:
+        with store_context(ctx).open() as store:
             missing = sorted(set(ids) - set(store.action_ids()))
             if missing:
                 raise InputError(f"not in {store.description}: {', '.join(missing)}")

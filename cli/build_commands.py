@@ -23,8 +23,9 @@ from askg.llm.client import DecompositionClient, LLMConfig
 from askg.llm.prompts import PROMPT_VERSION, body_part_vocabulary
 from askg.seeds import Seed, default_seeds_dir, load_seeds
 from askg.settings import AskgSettings
-from askg.store import GraphStore, open_store
+from askg.store import GraphStore
 from askg.vocabulary import load_vocabulary
+from cli.store_context import store_context
 
 console = Console(highlight=False, soft_wrap=True)
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -43,12 +44,6 @@ OPTION_OF_FIELD = {
     "max_invalid": "--llm-invalid-retries", "backoff_base_s": "--backoff-base", "backoff_max_s": "--backoff-max",
     "circuit_failures": "--llm-circuit-failures", "circuit_window_s": "--llm-circuit-window",
 }
-
-
-def _store_location(ctx: typer.Context) -> str | None:
-    parent = ctx.parent
-    value = parent.params.get("store") if parent is not None else None
-    return str(value) if value else None
 
 
 def _llm_config(
@@ -150,7 +145,7 @@ def build_command(
         llm_circuit_window,
     )
     cache = ResponseCache(cache_dir or default_cache_dir())
-    with open_store(_store_location(ctx)) as store, _progress(len(pairs), as_json) as progress:
+    with store_context(ctx).open() as store, _progress(len(pairs), as_json) as progress:
         store.check_writable()  # before any LLM work, not after it
         if config is not None:
             cache.check_writable()
@@ -246,7 +241,7 @@ def dedup_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
 ) -> None:
     """Merge near-duplicate Object / Scene / BodyPart names across actions (sentence embeddings)."""
-    with open_store(_store_location(ctx)) as store:
+    with store_context(ctx).open() as store:
         _run_dedup(store, threshold, apply=not dry_run, as_json=as_json)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -16,16 +15,17 @@ from askg.dataset_actions import DatasetView
 from askg.errors import InputError
 from askg.prompts.document import json_schema_text, prompt_stats
 from askg.prompts.export import PromptFormat, build_export, export_text, select_class_names, write_export
-from askg.store.base import GraphStore
+from cli.store_context import store_context
 
 DEFAULT_PROMPTS_FILE = Path("prompts.json")
 
 
-def register(app: typer.Typer, open_store: Callable[[], GraphStore]) -> None:
+def register(app: typer.Typer) -> None:
     console = Console(highlight=False, soft_wrap=True)
 
     @app.command("export-prompts")
     def export_prompts_command(
+        ctx: typer.Context,
         out: Annotated[Path | None, typer.Option("--out", help="Output file (written atomically); - for stdout. "
                                                  "Default ./prompts.json, never replaced without --force.",
                                                  show_default=False)] = None,
@@ -56,7 +56,7 @@ def register(app: typer.Typer, open_store: Callable[[], GraphStore]) -> None:
         # a class list's dataset (--dataset, or the class file's name as in `askg build`) picks its
         # dataset-specific actions ("punch (hmdb51)") over the generic ones
         tag = dataset or (classes.stem if classes is not None else None)
-        with open_store() as store:
+        with store_context(ctx).open() as store:
             export = build_export(DatasetView(store, tag), names, allow_missing=allow_missing)
         if str(out) == "-":
             typer.echo(export_text(export, fmt), nl=False)
