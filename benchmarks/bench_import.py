@@ -22,7 +22,7 @@ from askg.formats.stdd_askg import read_stdd_askg
 from askg.schema import ActionRecord
 from askg.store import cypher
 from askg.store.embedded import EmbeddedStore
-from askg.store.neo4j_store import Neo4jStore, replace_subgraph_prelude
+from askg.store.neo4j_store import Neo4jStore, delete_action_subgraph
 from askg.store.rows import ActionRows, record_to_rows
 from benchmarks.scratch import scratch_store
 from benchmarks.timing import interleaved, table
@@ -32,7 +32,7 @@ DEFAULT_SOURCE = Path(__file__).resolve().parents[2] / "shared/data/reference/st
 
 def write_action_per_row(tx: ManagedTransaction, rows: ActionRows) -> None:
     """The unbatched baseline: every triple is its own statement (one round trip each)."""
-    replace_subgraph_prelude(tx, rows.id)
+    delete_action_subgraph(tx, rows.id)
     tx.run(cypher.MERGE_ACTION, id=rows.id, props=rows.props).consume()
     for statement, field in cypher.BATCHED_WRITES:
         for row in rows.batch(field):

@@ -9,6 +9,8 @@ CONSTRAINTS = [
     f"CREATE CONSTRAINT askg_{label.lower()}_id IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE"
     for label in NODE_LABELS
 ]
+# the server's own version (checked on connect against askg.store.server_version.MIN_NEO4J_VERSION)
+SERVER_VERSION = "CALL dbms.components() YIELD name, versions WHERE name = 'Neo4j Kernel' RETURN versions[0] AS version"
 INDEXES = ["CREATE INDEX askg_relates_action IF NOT EXISTS FOR ()-[r:RELATES]-() ON (r.action)"]
 
 # --- replacing one action's subgraph (all in one transaction) ---------------------------------

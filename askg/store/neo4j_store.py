@@ -1,5 +1,5 @@
-"""The Neo4j store: the official driver, idempotent constraints, one transaction per action with
-batched `UNWIND … MERGE` statements (askg.store.cypher)."""
+"""The Neo4j store (Neo4j >= 5.23, checked on connect): the `neo4j` Python driver, idempotent
+constraints, one transaction per action with batched `UNWIND … MERGE` statements (askg.store.cypher)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from askg.store import cypher
 from askg.store.base import GraphStats, GraphStore
 from askg.store.curation import content_hash
 from askg.store.rows import ActionRows, record_from_rows, record_to_rows
+from askg.store.server_version import Neo4jVersionError, check_neo4j_version
 
 CONNECT_TIMEOUT_S = 8.0
 READ_BATCH = 1000  # 600 K600 actions in one query
@@ -54,6 +55,7 @@ class Neo4jStore(GraphStore):
                 notifications_min_severity="OFF",  # schema-less hints ("unknown label") are noise here
             )
             self.driver.verify_connectivity()
+            check_neo4j_version(self.server_version(), uri)
         except AuthError:
             self._close_quietly()
             raise StoreUnavailableError(f"Neo4j at {uri} refused the credentials of user {user!r}") from None
@@ -63,6 +65,15 @@ class Neo4jStore(GraphStore):
         except ClientError as exc:
             self._close_quietly()
             raise StoreUnavailableError(f"Neo4j at {uri} rejected the connection: {exc.message}") from None
+        except Neo4jVersionError:
+            self._close_quietly()
+            raise
+
+    def server_version(self) -> str:
+        """The server's version string as `dbms.components()` reports it ("5.26.0"); "" if it names none."""
+        with self._session() as session:
+            rows = session.execute_read(_fetch, cypher.SERVER_VERSION, {})
+        return str(rows[0]["version"]) if rows else ""
 
     def _close_quietly(self) -> None:
         driver = getattr(self, "driver", None)
@@ -155,8 +166,9 @@ class Neo4jStore(GraphStore):
         return {r["id"]: sorted(r["merged"]) for r in rows}
 
 
-def replace_subgraph_prelude(tx: ManagedTransaction, action_id: str) -> list[str]:
-    """Remove the action's own subgraph; returns the element ids of concepts it linked to."""
+def delete_action_subgraph(tx: ManagedTransaction, action_id: str) -> list[str]:
+    """Delete the action's own subgraph (its phases, relations and links; the Action node and the
+    concepts stay); returns the element ids of the concepts it linked to, for the orphan check."""
     record = tx.run(cypher.TOUCHED_CONCEPTS, id=action_id).single()
     touched: list[str] = record["touched"] if record else []
     for delete in cypher.SUBGRAPH_DELETES:
@@ -173,7 +185,7 @@ def write_action(tx: ManagedTransaction, rows: ActionRows) -> None:
 
 
 def _delete_action(tx: ManagedTransaction, action_id: str) -> int:
-    touched = replace_subgraph_prelude(tx, action_id)
+    touched = delete_action_subgraph(tx, action_id)
     deleted = tx.run(cypher.DELETE_ACTION, id=action_id).single()
     if touched:
         tx.run(cypher.DELETE_ORPHANS, touched=touched).consume()
