@@ -1,4 +1,4 @@
-"""The "getting started" text both CLIs end their --help with: the design card's four commands in order."""
+"""The "getting started" text both CLIs end their --help with: the four first commands, in order."""
 
 GETTING_STARTED = """Getting started, in order:
 

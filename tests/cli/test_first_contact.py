@@ -1,4 +1,4 @@
-"""The design card's commands typed exactly as a new user would, from an empty directory."""
+"""The getting-started commands (`askg --help`) typed exactly as a new user would, from an empty directory."""
 
 from __future__ import annotations
 
