@@ -1,4 +1,5 @@
-"""Shared fixtures: paths to ../shared reference data, a throwaway Neo4j for integration tests.
+"""Shared fixtures: paths to the reference data beside the checkout (STDD_SHARED_DIR), a throwaway Neo4j
+for integration tests.
 
 Tests never use the server NEO4J_URI names (users keep their graph there): see tests/scratch_neo4j.py.
 """
