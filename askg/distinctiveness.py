@@ -31,7 +31,7 @@ from askg.errors import InputError
 from askg.names import match_key
 from askg.prompts.compiler import Templates, compile_prompts, load_templates
 from askg.schema import Decomposition
-from askg.seeds import default_seeds_dir
+from askg.seeds import DATASET_TAGS, default_seeds_dir
 
 Kind = Literal["spatial", "temporal"]
 KINDS: tuple[Kind, Kind] = ("spatial", "temporal")
@@ -39,8 +39,9 @@ PLACEHOLDER = "xlabelx"
 # Thresholds of the automatic detector (TF-IDF cosine of the classes' statements of one kind).
 SPATIAL_THRESHOLD = 0.8
 TEMPORAL_THRESHOLD = 0.5
-# Class lists whose classes are told apart together (the K600 splits are subsets of k600).
-POOL_LISTS = ("k400", "k600", "ucf101", "hmdb51")
+# Class lists whose classes are told apart together: one per shipped dataset (the K600 splits are
+# subsets of k600).
+POOL_LISTS = DATASET_TAGS
 STOPWORDS = frozenset([
     "a", "an", "the", "and", "or", "then", "of", "to", "in", "on", "at", "with", "while", "as", "by", "for",
     "from", "into", "onto", "over", "under", "up", "down", "out", "off", "its", "it", "their", "his", "her",

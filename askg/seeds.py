@@ -18,9 +18,8 @@ from askg.errors import InputError
 from askg.formats.yaml_io import load_yaml
 from askg.names import match_key, normalise_name
 from askg.schema import Decomposition, ObjectRelation, PhaseSpec, separate_objects_and_scenes
-from graph_seeds import seeds_dir
+from graph_seeds import seeds_dir, shipped_class_lists_dir
 
-DATASET_TAGS = ("k400", "k600", "ucf101", "hmdb51")
 LEGACY_PREDICATE = "uses"  # the predicate of an object given in the old list form
 
 
@@ -120,6 +119,11 @@ class Seed:
 def dataset_family(tag: str) -> str:
     """The seed dataset tag of a class list's tag: "k600_split1", "k600_novel" -> "k600"."""
     return tag.strip().lower().split("_", 1)[0]
+
+
+# The datasets of the class lists shipped in graph_seeds/classes ("hmdb51", "k400", "k600", "ucf101"):
+# the tags a dataset-specific seed may carry (`punch@hmdb51`). A new dataset's list there adds its tag.
+DATASET_TAGS = tuple(sorted({dataset_family(path.stem) for path in shipped_class_lists_dir().glob("*.txt")}))
 
 
 def seed_key(class_name: str, dataset: str | None = None) -> str:

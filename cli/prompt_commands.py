@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from askg.class_lists import shipped_class_lists
 from askg.dataset_actions import DatasetView
 from askg.errors import InputError
 from askg.prompts.document import json_schema_text, prompt_stats
@@ -33,8 +34,8 @@ def register(app: typer.Typer) -> None:
                                             "--out).")] = False,
         classes: Annotated[Path | None, typer.Option("--classes", help="Class list (txt or JSON index map): "
                                                      "these classes, in this order.")] = None,
-        dataset: Annotated[str | None, typer.Option("--dataset", help="A shipped class list: k400, k600, "
-                                                    "k600_novel, k600_split1..3, ucf101, hmdb51.")] = None,
+        dataset: Annotated[str | None, typer.Option("--dataset", help="A shipped class list: "
+                                                    f"{', '.join(shipped_class_lists())}.")] = None,
         fmt: Annotated[PromptFormat, typer.Option("--format", help="json (for `stdd`) or stdd-xprompt "
                                                   "(official classes_xprompt_*.yml shape).")] = PromptFormat.json,
         allow_missing: Annotated[bool, typer.Option("--allow-missing", help="Write label-only entries for "

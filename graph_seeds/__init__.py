@@ -30,3 +30,8 @@ def seeds_dir() -> Path:
 def class_lists_dir() -> Path:
     """The shipped class lists (`<name>.txt`, one class a line)."""
     return seeds_dir() / "classes"
+
+
+def shipped_class_lists_dir() -> Path:
+    """The class lists in this package itself, whatever `$ASKG_SEEDS_DIR` says."""
+    return Path(str(files(__name__))) / "classes"

@@ -144,3 +144,16 @@ def test_exporting_every_action_names_a_dataset_specific_one_by_its_class(clean_
     names = [c["name"] for c in document["classes"]]
     assert names.count("punch") == 2  # the generic action and the HMDB51 one
     assert not any("(hmdb51)" in p for c in document["classes"] for p in c["label"] + c["spatial"] + c["temporal"])
+
+
+def test_dataset_tags_are_the_datasets_of_the_shipped_class_lists() -> None:
+    """One place for a dataset: its class list in graph_seeds/classes makes its seed tag and its pool."""
+    from askg.distinctiveness import POOL_LISTS
+    from askg.seeds import DATASET_TAGS, dataset_family
+    from graph_seeds import shipped_class_lists_dir
+
+    stems = {path.stem for path in shipped_class_lists_dir().glob("*.txt")}
+    assert {"k600_split1", "k600_novel", "hmdb51"} <= stems
+    assert DATASET_TAGS == tuple(sorted({dataset_family(stem) for stem in stems})) == ("hmdb51", "k400", "k600",
+                                                                                        "ucf101")
+    assert POOL_LISTS == DATASET_TAGS
