@@ -21,10 +21,10 @@ from torch import Tensor, nn
 
 from model.factory import register_model_configs
 from model.frame_context import FrameContext
+from model.loading import build_model
 from model.losses import StddObjective
 from model.stca import install_stca_blocks
 from model.stca_config import StcaConfig
-from model.training.build import build_model
 from model.training.config import DEFAULT_TRAIN_CONFIG, load_config, resolve_config
 from model.training.schedule import build_optimizer, build_scheduler
 from model.training.step import TrainStep

@@ -16,8 +16,8 @@ import torch.distributed as dist
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from torch.nn.parallel import DistributedDataParallel
 
+from model.loading import build_model, class_text_features
 from model.losses import StddObjective
-from model.training.build import build_model, class_text_features
 from model.training.checkpoint import atomic_save, load_checkpoint, rng_state, set_rng_state
 from model.training.config import TrainConfig
 from model.training.data import build_train_data

@@ -9,15 +9,14 @@ import torch
 
 from model.data.datasets import ClipConfig, VideoDataset
 from model.data.splits import VideoItem
-from model.evaluation.runner import load_trained_model
 from model.explain import explain_video
 from model.explain.attention import attention_while, last_block
 from model.factory import create_stdd
+from model.loading import class_text_features, load_trained_model
 from model.predict import predict_video
 from model.prompts_file import load_prompts_file
 from model.scoring import class_scores
 from model.stca_config import StcaConfig
-from model.training.build import class_text_features
 
 
 def _model_input(checkpoint: Path, video: Path) -> torch.Tensor:

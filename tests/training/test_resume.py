@@ -45,7 +45,7 @@ def test_resume_equals_uninterrupted_training(make_config: MakeConfig, tmp_path:
 
 def test_training_changes_the_visual_tower_only(make_config: MakeConfig, tmp_path: Path) -> None:
     from model.evaluation import load_trained_model
-    from model.training.build import build_model
+    from model.loading import build_model
 
     config = make_config("optim.epochs=1", out=tmp_path / "one")
     result = train(config, progress=False)
