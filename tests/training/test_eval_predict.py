@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import MakeConfig
 from typer.testing import CliRunner
 
 from cli.stdd_app import app
@@ -14,6 +13,7 @@ from model.data.splits import read_class_map, split_items
 from model.evaluation import evaluate, load_trained_model, score_videos
 from model.loading import class_text_features
 from model.training import TrainConfig, train
+from tests.helpers_tiny_run import MakeConfig
 
 
 @pytest.fixture

@@ -3,11 +3,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from conftest import MakeConfig
 
 from model.training import train
 from model.training.checkpoint import load_checkpoint
 from model.training.metrics import read_jsonl
+from tests.helpers_tiny_run import MakeConfig
 
 # Exercise the teacher, weight averaging and gradient accumulation in the same run.
 EXTRAS = ("loss.distill_weight=1.0", "weight_averaging=true", "optim.accumulation_steps=2", "optim.epochs=4")
