@@ -113,10 +113,10 @@ def test_plain_means_the_same_weights_with_stca_switched_off(stdd_checkpoint: Pa
     plain = explanation.videos[0].plain_attention
     assert plain is not None
     trained, _ = load_trained_model(stdd_checkpoint)
-    identity, _ = create_stdd("ViT-Tiny-Test", num_frames=8, stca=StcaConfig.identity(), keep_teacher=False)
-    identity.load_state_dict(trained.state_dict())
-    identity.eval()
+    stca_off, _ = create_stdd("ViT-Tiny-Test", num_frames=8, stca=StcaConfig.identity(), keep_teacher=False)
+    stca_off.load_state_dict(trained.state_dict())
+    stca_off.eval()
     frames = _model_input(stdd_checkpoint, a_video).unsqueeze(0)
     with torch.no_grad():
-        attention = attention_while(identity.visual, lambda: identity.encode_video(frames))
+        attention = attention_while(stca_off.visual, lambda: stca_off.encode_video(frames))
     assert torch.allclose(attention.patches, torch.tensor(plain.maps), atol=1e-5)
