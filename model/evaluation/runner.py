@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
@@ -15,8 +15,10 @@ from model.evaluation.metrics import mean_std, topk_accuracy
 from model.evaluation.protocols import ResolvedSplit, resolve_splits
 from model.loading import class_text_features
 from model.scoring import class_scores
-from model.training.config import EvalSection
 from model.video_clip import StddVideoClip
+
+if TYPE_CHECKING:
+    from model.training.config import EvalSection
 
 
 @dataclass

@@ -195,9 +195,8 @@ def resume_position(run: TrainingRun) -> RunPosition:
 def train_epoch(
     run: TrainingRun, epoch: int, position: RunPosition, metrics: JsonlLogger, advance: Callable[[str], None]
 ) -> dict[str, Any]:
-    """Train one epoch (gradient accumulation, DDP sync on the last micro-batch only), update ``position`` and
-    the weight average; the epoch's record for the metrics file. Raises before anything is saved when the
-    loss is not finite or the epoch read too little."""
+    """Train one epoch (gradient accumulation, DDP sync on the last micro-batch only); the epoch's record for
+    the metrics file. Raises before anything is saved when the loss is not finite or the epoch read too little."""
     config, optim, info = run.config, run.config.optim, run.info
     run.data.set_epoch(epoch)
     run.wrapped.train()
@@ -232,6 +231,15 @@ def train_epoch(
                          "classification": float(terms.classification.detach()),
                          "distillation": float(terms.distillation.detach()),
                          "lr": run.scheduler.get_last_lr()[0]})
+    return finish_epoch(run, epoch, position, totals, started)
+
+
+def finish_epoch(
+    run: TrainingRun, epoch: int, position: RunPosition, totals: dict[str, float], started: float
+) -> dict[str, Any]:
+    """Sum the epoch's totals over ranks, check it read enough, update the weight average and ``position``;
+    the epoch's record for the metrics file."""
+    config, info = run.config, run.info
     loss_sum, correct, seen, skipped = all_reduce_sum(
         [totals["loss"], totals["correct"], totals["seen"], totals["skipped"]], info)
     position.skipped += int(skipped)
