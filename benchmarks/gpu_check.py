@@ -21,13 +21,13 @@ from torch import Tensor, nn
 
 from model.factory import register_model_configs
 from model.frame_context import FrameContext
+from model.loading import build_model
 from model.losses import StddObjective
 from model.stca import install_stca_blocks
 from model.stca_config import StcaConfig
-from model.training.build import build_model
 from model.training.config import DEFAULT_TRAIN_CONFIG, load_config, resolve_config
 from model.training.schedule import build_optimizer, build_scheduler
-from model.training.step import TrainStep
+from model.training.step import TrainStep, forward_backward, optimizer_step
 
 
 @dataclass(frozen=True)
@@ -161,16 +161,8 @@ def recipe_steps(settings: Settings) -> None:
         labels = torch.randint(classes, (batch,), device=device)
         synchronize(device)
         start = time.perf_counter()
-        with torch.autocast(device.type, enabled=use_amp):
-            terms, _ = step_module(video, labels)
-        scaler.scale(terms.total).backward()
-        if optim.grad_clip:
-            scaler.unscale_(optimizer)
-            torch.nn.utils.clip_grad_norm_(step_module.parameters(), optim.grad_clip)
-        scaler.step(optimizer)
-        scaler.update()
-        scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
+        terms, _ = forward_backward(step_module, video, labels, scaler, use_amp)  # the trainer's step
+        optimizer_step(optimizer, scheduler, scaler, step_module.parameters(), optim.grad_clip)
         synchronize(device)
         times.append(time.perf_counter() - start)
         losses.append(float(terms.total.detach()))

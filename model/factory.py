@@ -61,7 +61,7 @@ def create_stdd(
         tokenizer=open_clip.get_tokenizer(model_name),
         stca=stca or StcaConfig(),
         num_frames=num_frames,
-        identity=f"{model_name}|{pretrained}",
+        weights_source=f"{model_name}|{pretrained}",
         keep_teacher=keep_teacher,
         compute=compute,
     )

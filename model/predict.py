@@ -10,10 +10,9 @@ import torch
 from model.data.datasets import ClipConfig, VideoDataset
 from model.data.readers import VideoReadError
 from model.data.splits import VideoItem
-from model.evaluation.runner import load_trained_model
+from model.loading import class_text_features, load_trained_model
 from model.prompts_file import load_prompts_file
 from model.scoring import class_scores
-from model.training.build import class_text_features
 
 
 @dataclass(frozen=True)

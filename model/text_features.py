@@ -1,7 +1,7 @@
 """Text features of a prompts file, from the frozen text tower, cached on disk.
 
-The cache key combines the prompts file's SHA-256, the model identity, a fingerprint of the text tower
-weights and the prompt kinds, so a changed file or model never reuses stale features.
+The cache key combines the prompts file's SHA-256, the model's ``weights_source`` ("ViT-B-16|openai"), a
+fingerprint of the text tower weights and the prompt kinds, so a changed file or model never reuses stale features.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ class ClassTextFeatures:
 
 
 def text_tower_fingerprint(model: StddVideoClip) -> str:
-    digest = hashlib.sha256(model.identity.encode())
+    digest = hashlib.sha256(model.weights_source.encode())
     for name, tensor in sorted(model.clip.state_dict().items()):
         if name.startswith("visual."):
             continue

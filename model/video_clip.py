@@ -23,7 +23,9 @@ class StddVideoClip(nn.Module):
     """Parameters are exactly the wrapped CLIP's (under ``clip.``); the teacher is not a registered module.
 
     The visual blocks are ``StcaBlock``s (``model.visual.transformer.resblocks[i]``, each with its open_clip
-    ``attn``); ``compute`` sets autocast and gradient checkpointing of the visual forwards."""
+    ``attn``); ``compute`` sets autocast and gradient checkpointing of the visual forwards. ``weights_source``
+    names the open_clip model and the weights it started from ("ViT-B-16|openai"; part of the text-feature
+    cache key)."""
 
     def __init__(
         self,
@@ -31,7 +33,7 @@ class StddVideoClip(nn.Module):
         tokenizer: Tokenizer,
         stca: StcaConfig,
         num_frames: int,
-        identity: str,
+        weights_source: str,
         keep_teacher: bool = True,
         compute: ComputeConfig | None = None,
     ) -> None:
@@ -40,7 +42,7 @@ class StddVideoClip(nn.Module):
         self.tokenizer = tokenizer
         self.stca = stca
         self.num_frames = num_frames
-        self.identity = identity
+        self.weights_source = weights_source
         self.frame_context = FrameContext()
         visual = self.visual
         # Kept in a tuple so that it stays out of parameters(), state_dict() and the optimiser.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import Tensor, nn
@@ -12,7 +13,12 @@ from model.pretrained_loading import read_state_dict
 
 
 class RunningWeightAverage:
-    """Uniform average of the float weights seen by ``update`` (call once per epoch); others: latest value."""
+    """Uniform average of the float weights seen by ``update`` (call once per epoch); others: latest value.
+
+    ``state_dict()`` / ``load_state_dict()`` hold what a resumed run needs to continue the same average
+    (``{"count": int, "average": {name: tensor}}``, the format `stdd train` checkpoints keep under
+    "averager"); ``averaged_weights()`` is the result, a state dict of the averaged model.
+    """
 
     def __init__(self) -> None:
         self.count = 0
@@ -29,11 +35,29 @@ class RunningWeightAverage:
             else:
                 self.average[name] += (value.float() - self.average[name]) / self.count
 
-    def state_dict(self, like: Mapping[str, Tensor] | None = None) -> dict[str, Tensor]:
+    def averaged_weights(self, like: Mapping[str, Tensor] | None = None) -> dict[str, Tensor]:
         """The averaged weights, cast back to the dtypes of ``like`` where given."""
         if like is None:
             return dict(self.average)
         return {name: value.to(like[name].dtype) for name, value in self.average.items()}
+
+    def state_dict(self) -> dict[str, Any]:
+        """The running state (number of updates and the float32 running mean), detached copies."""
+        return {"count": self.count, "average": {name: value.clone() for name, value in self.average.items()}}
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Continue from ``state_dict()``'s output; ValueError (naming what is wrong) for anything else."""
+        count, average = state.get("count"), state.get("average")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise ValueError(f"weight average state: count must be a whole number >= 0, got {count!r}")
+        if not isinstance(average, Mapping) or not all(
+            isinstance(name, str) and isinstance(value, Tensor) for name, value in average.items()
+        ):
+            raise ValueError("weight average state: average must map parameter names to tensors")
+        if (count == 0) != (len(average) == 0):
+            raise ValueError(f"weight average state: count {count} does not fit {len(average)} averaged tensors")
+        self.count = count
+        self.average = {name: value.detach().clone() for name, value in average.items()}
 
 
 def average_state_dicts(states: Iterable[Mapping[str, Tensor]]) -> dict[str, Tensor]:
@@ -46,7 +70,7 @@ def average_state_dicts(states: Iterable[Mapping[str, Tensor]]) -> dict[str, Ten
         running.update(state)
     if first is None:
         raise ValueError("no state dicts to average")
-    return running.state_dict(like=first)
+    return running.averaged_weights(like=first)
 
 
 def average_checkpoints(paths: Sequence[str | Path]) -> dict[str, Tensor]:

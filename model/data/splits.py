@@ -96,6 +96,28 @@ def read_class_map(path: str | Path) -> list[str]:
     return names
 
 
+def resolve_class_map(split_file: Path, explicit: Path | None) -> Path:
+    """Explicit, else ``<stem>-index2cls.json`` next to the CSV, else ``classes-index2cls.json`` there or above."""
+    if explicit is not None:
+        return explicit
+    candidates = [
+        split_file.with_name(f"{split_file.stem}-index2cls.json"),
+        split_file.with_name("classes-index2cls.json"),
+        split_file.parent.parent / "classes-index2cls.json",
+    ]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise SplitFileError(
+        f"no class map for {split_file}: give one (classes: ...) or put {candidates[0].name} next to it"
+    )
+
+
+def class_names_for(split_file: Path, explicit: Path | None) -> list[str]:
+    """The class names of a split file: from ``explicit``, else from the class map found next to it."""
+    return read_class_map(resolve_class_map(split_file, explicit))
+
+
 def split_items(split_file: str | Path, data_root: str | Path, num_classes: int | None = None) -> list[VideoItem]:
     rows = read_split_file(split_file)
     if num_classes is not None and (bad := [label for _, label in rows if label >= num_classes]):

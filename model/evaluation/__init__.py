@@ -2,7 +2,8 @@
 
 from model.evaluation.metrics import mean_std, pairwise_accuracy, topk_accuracy
 from model.evaluation.protocols import ResolvedSplit, resolve_splits
-from model.evaluation.runner import EvalReport, SplitResult, evaluate, load_trained_model, score_videos
+from model.evaluation.runner import EvalReport, SplitResult, evaluate, score_videos
+from model.loading import load_trained_model  # re-exported: `stdd eval` and older code import it from here
 
 __all__ = [
     "EvalReport",

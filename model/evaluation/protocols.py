@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from model.data.splits import SplitFileError, read_class_map
+from model.data.splits import SplitFileError, class_names_for, read_class_map
 from model.dataset_protocols import get_protocol
-from model.training.build import class_names_for
-from model.training.config import EvalSection
+
+if TYPE_CHECKING:
+    from model.training.config import EvalSection
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import Tensor
@@ -14,10 +13,12 @@ from model.data.datasets import ClipConfig, VideoDataset, collate_skipping
 from model.data.splits import split_items
 from model.evaluation.metrics import mean_std, topk_accuracy
 from model.evaluation.protocols import ResolvedSplit, resolve_splits
+from model.loading import class_text_features
 from model.scoring import class_scores
-from model.training.build import class_text_features
-from model.training.config import EvalSection
 from model.video_clip import StddVideoClip
+
+if TYPE_CHECKING:
+    from model.training.config import EvalSection
 
 
 @dataclass
@@ -86,37 +87,3 @@ def evaluate(model: StddVideoClip, section: EvalSection, clip: ClipConfig | None
         mean, std = mean_std([getattr(result, metric) for result in report.splits])
         report.summary[f"{metric}_mean"], report.summary[f"{metric}_std"] = mean, std
     return report
-
-
-def load_trained_model(checkpoint: Path, device: str | torch.device = "cpu") -> tuple[StddVideoClip, dict[str, Any]]:
-    """Rebuild the model recorded in a `stdd train` checkpoint (final ``model.pt`` or ``checkpoint.pt``)."""
-    from pydantic import ValidationError
-
-    from model.training.build import build_model
-    from model.training.checkpoint import CheckpointError, load_checkpoint
-    from model.training.config import ModelSection
-
-    state = load_checkpoint(checkpoint)
-    if not isinstance(state.get("config"), dict) or not isinstance(state.get("model"), dict):
-        raise CheckpointError(
-            f"{checkpoint}: not a `stdd train` checkpoint (no config/model entries; a plain state dict?)"
-        )
-    config = state["config"]
-    try:
-        section = ModelSection.model_validate(config["model"])
-        num_frames = int(config["data"]["clip"]["num_frames"])
-    except (KeyError, TypeError, ValueError, ValidationError) as error:
-        raise CheckpointError(f"{checkpoint}: its recorded config is incomplete or invalid ({error!s:.200})") from None
-    try:
-        model = build_model(section, num_frames, keep_teacher=False, device=device)
-    except (RuntimeError, ValueError) as error:
-        raise CheckpointError(f"{checkpoint}: cannot build the model it records ({error!s:.200})") from None
-    try:
-        model.load_state_dict(state["model"])
-    except (RuntimeError, KeyError, TypeError) as error:
-        detail = " ".join(str(error).split())
-        raise CheckpointError(
-            f"{checkpoint}: its weights do not fit the model its config describes ({detail:.240})"
-        ) from None
-    model.eval()
-    return model, state

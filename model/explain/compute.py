@@ -16,11 +16,10 @@ from model.data.readers import make_reader
 from model.data.sampling import sample_indices
 from model.data.splits import VideoItem
 from model.data.transforms import CLIP_MEAN, CLIP_STD
-from model.evaluation.runner import load_trained_model
 from model.explain.attention import ATTENTION_METHOD, FrameAttention, attention_while
+from model.loading import class_text_features, load_trained_model
 from model.prompts_file import ALL_PROMPT_KINDS, PromptKind, PromptsFile, load_prompts_file
 from model.scoring import ScoreTerms, score_terms
-from model.training.build import class_text_features
 from model.video_clip import StddVideoClip
 
 Variant = Literal["original", "reversed"]

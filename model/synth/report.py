@@ -10,9 +10,9 @@ from typing import Any
 from model.data.datasets import ClipConfig, VideoDataset
 from model.data.splits import class_key, read_class_map, split_items
 from model.evaluation.metrics import pairwise_accuracy, topk_accuracy
-from model.evaluation.runner import load_trained_model, score_videos
+from model.evaluation.runner import score_videos
+from model.loading import class_text_features, load_trained_model
 from model.synth.render import MOTIONS, reversed_twin
-from model.training.build import class_text_features
 
 SPLITS = {"seen": "test", "unseen (zero-shot)": "zeroshot"}
 

@@ -8,8 +8,7 @@ from typing import Any
 from torch.utils.data import DataLoader, DistributedSampler
 
 from model.data.datasets import ClipConfig, VideoDataset, collate_skipping
-from model.data.splits import VideoItem, folder_items, split_items
-from model.training.build import class_names_for
+from model.data.splits import VideoItem, class_names_for, folder_items, split_items
 from model.training.config import DataSection
 from model.training.distributed import DistInfo
 

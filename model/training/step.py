@@ -1,8 +1,13 @@
-"""The module DDP wraps: video -> frame features -> class scores -> loss terms, teacher included."""
+"""One training step: the module DDP wraps (video -> frame features -> class scores -> loss terms, teacher
+included), its forward/backward on a micro-batch, and the optimiser step on the accumulated gradients."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+import torch
 from torch import Tensor, nn
+from torch.optim.lr_scheduler import LRScheduler
 
 from model.losses import LossTerms, StddObjective
 from model.scoring import class_scores
@@ -27,3 +32,28 @@ class TrainStep(nn.Module):
         scores = class_scores(features, self.text, self.mask, self.model.logit_scale)
         frozen = self.model.encode_video_frozen(video) if self.use_teacher else None
         return self.objective(scores, labels, features, frozen), scores
+
+
+def forward_backward(
+    module: nn.Module, video: Tensor, labels: Tensor, scaler: torch.amp.GradScaler, amp: bool, loss_divisor: int = 1
+) -> tuple[LossTerms, Tensor]:
+    """One micro-batch: the forward of ``module`` (a ``TrainStep``, DDP-wrapped or not) under mixed-precision
+    autocast when ``amp``, then the backward of the scaled ``total / loss_divisor`` outside autocast."""
+    with torch.autocast(video.device.type, enabled=amp):
+        terms, scores = module(video, labels)
+    scaler.scale(terms.total / loss_divisor).backward()
+    return terms, scores
+
+
+def optimizer_step(
+    optimizer: torch.optim.Optimizer, scheduler: LRScheduler, scaler: torch.amp.GradScaler,
+    parameters: Iterable[Tensor], grad_clip: float | None,
+) -> None:
+    """Apply the accumulated gradients: unscale and clip them (``grad_clip``), step, advance the schedule."""
+    if grad_clip:
+        scaler.unscale_(optimizer)
+        torch.nn.utils.clip_grad_norm_(parameters, grad_clip)
+    scaler.step(optimizer)
+    scaler.update()
+    scheduler.step()
+    optimizer.zero_grad(set_to_none=True)

@@ -9,15 +9,14 @@ import torch
 
 from model.data.datasets import ClipConfig, VideoDataset
 from model.data.splits import VideoItem
-from model.evaluation.runner import load_trained_model
 from model.explain import explain_video
 from model.explain.attention import attention_while, last_block
 from model.factory import create_stdd
+from model.loading import class_text_features, load_trained_model
 from model.predict import predict_video
 from model.prompts_file import load_prompts_file
 from model.scoring import class_scores
 from model.stca_config import StcaConfig
-from model.training.build import class_text_features
 
 
 def _model_input(checkpoint: Path, video: Path) -> torch.Tensor:
@@ -114,10 +113,10 @@ def test_plain_means_the_same_weights_with_stca_switched_off(stdd_checkpoint: Pa
     plain = explanation.videos[0].plain_attention
     assert plain is not None
     trained, _ = load_trained_model(stdd_checkpoint)
-    identity, _ = create_stdd("ViT-Tiny-Test", num_frames=8, stca=StcaConfig.identity(), keep_teacher=False)
-    identity.load_state_dict(trained.state_dict())
-    identity.eval()
+    stca_off, _ = create_stdd("ViT-Tiny-Test", num_frames=8, stca=StcaConfig.identity(), keep_teacher=False)
+    stca_off.load_state_dict(trained.state_dict())
+    stca_off.eval()
     frames = _model_input(stdd_checkpoint, a_video).unsqueeze(0)
     with torch.no_grad():
-        attention = attention_while(identity.visual, lambda: identity.encode_video(frames))
+        attention = attention_while(stca_off.visual, lambda: stca_off.encode_video(frames))
     assert torch.allclose(attention.patches, torch.tensor(plain.maps), atol=1e-5)

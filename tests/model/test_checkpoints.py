@@ -53,6 +53,6 @@ def test_weight_averaging_of_saved_checkpoints(tmp_path: Path, make_tiny: MakeMo
     running = RunningWeightAverage()
     for state in states:
         running.update(state)
-    torch.testing.assert_close(running.state_dict(like=states[0]), averaged)
+    torch.testing.assert_close(running.averaged_weights(like=states[0]), averaged)
     model = make_tiny()
     model.clip.load_state_dict(averaged)

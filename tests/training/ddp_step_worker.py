@@ -10,9 +10,9 @@ import torch
 import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
+from model.loading import build_model
 from model.losses import LossConfig, StddObjective
 from model.stca_config import StcaConfig
-from model.training.build import build_model
 from model.training.config import ModelSection
 from model.training.step import TrainStep
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import TINY_SPEC, MakeConfig
 
 from model.data.readers import make_reader
 from model.data.splits import read_class_map, read_split_file, write_split_file
@@ -16,6 +15,7 @@ from model.synth.report import twin_indices
 from model.training import ConfigError, load_config, train
 from model.training.config import apply_override
 from model.training.schedule import warmup_cosine
+from tests.helpers_tiny_run import TINY_SPEC, MakeConfig
 
 CONFIGS = Path(__file__).resolve().parents[2] / "model" / "configs" / "train"
 

@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import torch
-from conftest import CONFIG, MakeConfig
 
 from model.training.metrics import read_jsonl
+from tests.helpers_tiny_run import TINY_CONFIG, MakeConfig
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -46,4 +46,4 @@ def test_stdd_train_under_torchrun_keeps_replicas_in_sync(make_config: MakeConfi
     assert [r["epoch"] for r in epochs] == [0, 1]
     assert all(r["rank_weight_spread"] == 0.0 for r in epochs)
     assert (tmp_path / "ddp" / "model.pt").is_file()
-    assert CONFIG.is_file()
+    assert TINY_CONFIG.is_file()

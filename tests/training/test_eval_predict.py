@@ -5,15 +5,15 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import MakeConfig
 from typer.testing import CliRunner
 
 from cli.stdd_app import app
 from model.data.datasets import VideoDataset
 from model.data.splits import read_class_map, split_items
 from model.evaluation import evaluate, load_trained_model, score_videos
+from model.loading import class_text_features
 from model.training import TrainConfig, train
-from model.training.build import class_text_features
+from tests.helpers_tiny_run import MakeConfig
 
 
 @pytest.fixture

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import torch
-from conftest import MakeConfig
 
 from model.training import train
-from model.training.checkpoint import load_checkpoint
+from model.training.checkpoint import CheckpointError, atomic_save, load_checkpoint
 from model.training.metrics import read_jsonl
+from tests.helpers_tiny_run import MakeConfig
 
 # Exercise the teacher, weight averaging and gradient accumulation in the same run.
 EXTRAS = ("loss.distill_weight=1.0", "weight_averaging=true", "optim.accumulation_steps=2", "optim.epochs=4")
@@ -45,7 +46,7 @@ def test_resume_equals_uninterrupted_training(make_config: MakeConfig, tmp_path:
 
 def test_training_changes_the_visual_tower_only(make_config: MakeConfig, tmp_path: Path) -> None:
     from model.evaluation import load_trained_model
-    from model.training.build import build_model
+    from model.loading import build_model
 
     config = make_config("optim.epochs=1", out=tmp_path / "one")
     result = train(config, progress=False)
@@ -54,3 +55,21 @@ def test_training_changes_the_visual_tower_only(make_config: MakeConfig, tmp_pat
     trained, _ = load_trained_model(result.final_checkpoint)
     changed = {n for n, v in trained.state_dict().items() if not torch.equal(v, initial[n])}
     assert changed and all(n.startswith("clip.visual.") or n == "clip.logit_scale" for n in changed)
+
+
+def test_resume_from_a_checkpoint_that_does_not_fit_is_one_line_and_changes_nothing(
+    make_config: MakeConfig, tmp_path: Path
+) -> None:
+    config = make_config("weight_averaging=true", out=tmp_path / "run")
+    train(config, progress=False, stop_after_epochs=1)
+    path = tmp_path / "run" / "checkpoint.pt"
+    state = load_checkpoint(path)
+    state["averager"]["count"] = -1  # e.g. edited by hand or written by another tool
+    atomic_save(state, path)
+    before = path.read_bytes()
+    with pytest.raises(CheckpointError) as caught:
+        train(config, resume=True, progress=False)
+    message = str(caught.value)
+    assert "\n" not in message and str(path) in message and "cannot resume" in message and "count" in message
+    assert path.read_bytes() == before
+    assert [r["epoch"] for r in read_jsonl(tmp_path / "run" / "metrics.jsonl") if r["kind"] == "epoch"] == [0]

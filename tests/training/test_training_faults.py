@@ -21,7 +21,7 @@ from model.training.checkpoint import CheckpointError, load_checkpoint
 from model.training.config import ConfigError
 from model.training.metrics import read_jsonl
 from model.training.trainer import OutputDirError, TrainingDataError
-from tests.training.conftest import CONFIG
+from tests.helpers_tiny_run import TINY_CONFIG as CONFIG
 
 RUN_FILES = ("checkpoint.pt", "model.pt", "metrics.jsonl")
 
