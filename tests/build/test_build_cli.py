@@ -13,6 +13,7 @@ from pathlib import Path
 from askg.store.embedded import EmbeddedStore
 from tests.build.conftest import FAST, SECRET_KEY, askg, write_classes
 from tests.build.fake_openai_server import FakeOpenAIServer
+from tests.patience import patience
 
 CLASSES = [f"Sport Number {i}" for i in range(30)]
 
@@ -102,13 +103,13 @@ def test_an_interrupted_run_keeps_whole_actions_and_resumes_from_the_cache(
                             stderr=subprocess.PIPE)
     # No wall-clock bounds (a loaded 2-core machine may be slow at any step): wait for 6 requests, then
     # hold every later answer, so the run cannot finish on its own before the interrupt arrives.
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + patience()
     while len(fake_server.requests) < 6 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert len(fake_server.requests) >= 6, "the build never got going"
     fake_server.latency_s = 3600.0
     proc.send_signal(signal.SIGINT)
-    proc.communicate(timeout=300)
+    proc.communicate(timeout=patience())
     assert proc.returncode != 0
     fake_server.latency_s = 0.0
     asked = {r.class_name for r in fake_server.requests}

@@ -21,6 +21,7 @@ from model.training.checkpoint import CheckpointError, load_checkpoint
 from model.training.config import ConfigError
 from model.training.metrics import read_jsonl
 from model.training.trainer import OutputDirError, TrainingDataError
+from tests.patience import patience
 from tests.training.conftest import CONFIG
 
 RUN_FILES = ("checkpoint.pt", "model.pt", "metrics.jsonl")
@@ -91,7 +92,7 @@ def test_malicious_checkpoint_runs_nothing_through_stdd_predict(synth_dir: Path,
     result = subprocess.run(
         [sys.executable, "-m", "cli.stdd_app", "predict", str(video), "--checkpoint", str(evil),
          "--prompts", str(synth_dir / "prompts.json")],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True, text=True, timeout=patience(),
     )
     assert not marker.exists()
     assert result.returncode == 2
@@ -139,7 +140,7 @@ def test_zero_byte_checkpoint_through_the_cli_is_not_just_aborted(synth_dir: Pat
     result = subprocess.run(
         [sys.executable, "-m", "cli.stdd_app", "predict", str(next(synth_dir.rglob("*.mp4"))), "--checkpoint",
          str(empty), "--prompts", str(synth_dir / "prompts.json")],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True, text=True, timeout=patience(),
     )
     assert result.returncode == 2
     assert result.stderr.strip() == f"error: {empty}: empty file (0 bytes), not a checkpoint"
