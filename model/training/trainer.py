@@ -7,6 +7,7 @@ import logging
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -192,9 +193,10 @@ def _train(config: TrainConfig, resume: bool, progress: bool, device: torch.devi
             if info.enabled:
                 record["rank_weight_spread"] = record_spread
             metrics.log(record)
-            metrics.commit()  # before the checkpoint: a kill in between leaves records that resume trims
+            # The metrics are committed once the checkpoint's bytes are on disk and before it replaces the old
+            # one: a full disk changes neither file, a kill in between leaves records that resume trims.
             _save(out / CHECKPOINT, config, info, epoch, global_step, skipped_total, model, objective, optimizer,
-                  scheduler, scaler, averager)
+                  scheduler, scaler, averager, before_replace=metrics.commit)
     final_state = averager.state_dict(like=model.state_dict()) if averager is not None else model.state_dict()
     if info.is_main:
         atomic_save({"config": config.model_dump(mode="json"), "model": final_state, "class_names": data.class_names,
@@ -250,7 +252,8 @@ def weight_spread(model: torch.nn.Module) -> float:
 
 def _save(path: Path, config: TrainConfig, info: DistInfo, epoch: int, global_step: int, skipped: int,
           model: torch.nn.Module, objective: torch.nn.Module, optimizer: torch.optim.Optimizer,
-          scheduler: Any, scaler: torch.amp.GradScaler, averager: RunningWeightAverage | None) -> None:
+          scheduler: Any, scaler: torch.amp.GradScaler, averager: RunningWeightAverage | None,
+          before_replace: Callable[[], object]) -> None:
     states: list[Any] = [rng_state()]
     if info.enabled:
         states = [None] * info.world_size
@@ -261,6 +264,6 @@ def _save(path: Path, config: TrainConfig, info: DistInfo, epoch: int, global_st
             "model": model.state_dict(), "objective": objective.state_dict(), "optimizer": optimizer.state_dict(),
             "scheduler": scheduler.state_dict(), "scaler": scaler.state_dict(), "rng": states,
             "averager": None if averager is None else {"count": averager.count, "average": averager.average},
-        }, path)
+        }, path, before_replace)
     if info.enabled:
         dist.barrier()
