@@ -16,6 +16,7 @@ import torch
 
 from model.data.splits import SplitFileError, read_class_map, read_split_file, split_items
 from model.evaluation import load_trained_model
+from model.prompts_file import PromptsFileError, load_prompts_file
 from model.training import TrainConfig, load_config, train
 from model.training.checkpoint import CheckpointError, load_checkpoint
 from model.training.config import ConfigError
@@ -242,3 +243,9 @@ def test_resume_trims_metrics_written_after_the_checkpoint(synth_dir: Path, tmp_
     steps = [r["step"] for r in records if r["kind"] == "step"]
     assert steps == sorted(set(steps)) and 99 not in steps
     assert not (out / ".checkpoint.pt.dead.tmp").exists()
+
+
+def test_a_prompts_path_that_is_a_folder_is_one_line_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(PromptsFileError) as raised:
+        load_prompts_file(tmp_path)
+    assert str(raised.value) == f"prompts file {tmp_path} is a folder, not a file"
