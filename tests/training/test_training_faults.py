@@ -249,3 +249,14 @@ def test_a_prompts_path_that_is_a_folder_is_one_line_naming_it(tmp_path: Path) -
     with pytest.raises(PromptsFileError) as raised:
         load_prompts_file(tmp_path)
     assert str(raised.value) == f"prompts file {tmp_path} is a folder, not a file"
+
+
+def test_a_config_key_with_a_newline_is_named_on_one_line(tmp_path: Path) -> None:
+    """Found by tests/reliability/test_fuzz_parsers.py: the key was printed raw, splitting the message."""
+    config = tmp_path / "train.yaml"
+    config.write_text('{"\\n": null, "da\\tta": 1}')
+    with pytest.raises(ConfigError) as raised:
+        load_config(config)
+    message = str(raised.value)
+    assert message.startswith(f"invalid config {config}: ") and "\n" not in message
+    assert "'\\n': Extra inputs are not permitted" in message
