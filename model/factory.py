@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,25 @@ class FrameTransforms:
     eval: Callable[[Any], torch.Tensor]
 
 
+class _RandomInitWarning(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("No pretrained weights loaded for model")
+
+
+@contextmanager
+def _without_random_init_warning() -> Iterator[None]:
+    """open_clip warns "No pretrained weights loaded ... initialized randomly" whenever no tag is given; here
+    that is either asked for (`pretrained: null`) or the weights come next (a local file, a trained
+    checkpoint), so the warning would only mislead and add a line before any one-line error."""
+    root = logging.getLogger()
+    quiet = _RandomInitWarning()
+    root.addFilter(quiet)
+    try:
+        yield
+    finally:
+        root.removeFilter(quiet)
+
+
 def create_stdd(
     model_name: str = "ViT-B-16",
     pretrained: str | Path | None = None,
@@ -52,7 +73,8 @@ def create_stdd(
     register_model_configs()
     local_file = pretrained is not None and looks_like_local_file(pretrained)
     tag = None if pretrained is None or local_file else str(pretrained)
-    clip, train_transform, eval_transform = open_clip.create_model_and_transforms(model_name, pretrained=tag)
+    with _without_random_init_warning():
+        clip, train_transform, eval_transform = open_clip.create_model_and_transforms(model_name, pretrained=tag)
     if local_file:
         assert pretrained is not None
         load_local_weights(clip, Path(pretrained))

@@ -15,10 +15,12 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +56,37 @@ class ScratchNeo4j:
         with GraphDatabase.driver(self.uri, auth=(self.user, self.password)) as driver:
             driver.execute_query("MATCH (n) DETACH DELETE n")
 
+    def server_pid(self) -> int:
+        """The JVM's pid of a server this process started (from its `scripts/neo4j-local` pid file)."""
+        if self.home is None:
+            raise ScratchUnavailable(f"{self.uri} was not started here; its process is not ours to signal")
+        return int((self.home / "run" / "neo4j-local.pid").read_text().strip())
+
+    def kill(self) -> None:
+        """SIGKILL the server this process started (a crash: no shutdown, no checkpoint); `restart()` after."""
+        pid = self.server_pid()
+        os.kill(pid, signal.SIGKILL)
+        while _alive(pid):
+            time.sleep(0.05)
+
+    def halt(self) -> None:
+        """Stop the server this process started the ordinary way (SIGTERM, `scripts/neo4j-local stop`), keeping
+        its data for `restart()`."""
+        if self.home is None:
+            raise ScratchUnavailable(f"{self.uri} was not started here; not stopping it")
+        subprocess.run([str(NEO4J_LOCAL), "stop"], env=self.script_env, capture_output=True, timeout=300, check=True)
+
+    def restart(self, timeout_s: int = 300) -> None:
+        """Start the stopped or killed server again on its own data, ports and password."""
+        if self.home is None:
+            raise ScratchUnavailable(f"{self.uri} was not started here; not restarting it")
+        result = subprocess.run([str(NEO4J_LOCAL), "start"], env=self.script_env, capture_output=True, text=True,
+                                timeout=timeout_s + 900)
+        lines = result.stdout.strip().splitlines()
+        if result.returncode != 0 or not lines or lines[-1] != self.uri:
+            tail = " | ".join(result.stderr.strip().splitlines()[-5:])
+            raise ScratchUnavailable(f"scripts/neo4j-local start (restart) failed (exit {result.returncode}): {tail}")
+
     def stop(self) -> None:
         """Stop and delete a server this process started; a marked external server is left alone."""
         if self.home is None:
@@ -61,6 +94,27 @@ class ScratchNeo4j:
         subprocess.run([str(NEO4J_LOCAL), "stop"], env=self.script_env, capture_output=True, timeout=120, check=False)
         shutil.rmtree(self.home, ignore_errors=True)
         self.home = None
+
+
+def _alive(pid: int) -> bool:
+    try:
+        waited, _ = os.waitpid(pid, os.WNOHANG)  # reap it if it is our child
+    except ChildProcessError:
+        waited = 0
+    if waited:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return Path(f"/proc/{pid}").exists() and "Z" not in _state(pid)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return ""
 
 
 def free_port() -> int:

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.patience import patience
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -19,7 +21,7 @@ def imported_after(modules: list[str]) -> set[str]:
         "        importlib.import_module(info.name)\n"
         "print('\\n'.join(sorted(sys.modules)))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=300)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=patience())
     assert result.returncode == 0, result.stderr
     return set(result.stdout.split())
 

@@ -16,12 +16,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.patience import patience
+
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
 
 
 def run(argv: list[str], cwd: Path, env: dict[str, str]) -> str:
-    result = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True, timeout=patience())
     assert result.returncode == 0, f"{argv}: {result.stdout[-2000:]}\n{result.stderr[-2000:]}"
     return result.stdout
 

@@ -11,6 +11,7 @@ import pickle
 import random
 import re
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,9 +44,12 @@ CHECKPOINT_ALLOWED_GLOBALS: list[Any] = [
 ]
 
 
-def atomic_save(payload: dict[str, Any], path: str | Path) -> None:
-    """Write to a temporary file in the same folder, fsync, then rename: a crash never leaves half a file."""
-    atomic_torch_save(payload, path)
+def atomic_save(
+    payload: dict[str, Any], path: str | Path, before_replace: Callable[[], object] | None = None
+) -> None:
+    """Write to a temporary file in the same folder, fsync, (run `before_replace`,) then rename: a crash never
+    leaves half a file, and a full disk leaves the old one."""
+    atomic_torch_save(payload, path, before_replace)
 
 
 def load_checkpoint(path: str | Path) -> dict[str, Any]:

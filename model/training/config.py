@@ -193,6 +193,12 @@ def load_config(path: str | Path, overrides: list[str] | tuple[str, ...] = ()) -
         return TrainConfig.model_validate(raw)
     except ValidationError as error:
         problems = "; ".join(
-            f"{'.'.join(str(p) for p in item['loc']) or '(top)'}: {item['msg']}" for item in error.errors()[:4]
+            f"{'.'.join(_printable(p) for p in item['loc']) or '(top)'}: {item['msg']}" for item in error.errors()[:4]
         )
         raise ConfigError(f"invalid config {path}: {problems}") from None
+
+
+def _printable(key: object) -> str:
+    """A config key as the error shows it: quoted and escaped when it holds a newline or other control character."""
+    text = str(key)
+    return text if text.isprintable() else repr(text)

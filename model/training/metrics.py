@@ -32,8 +32,11 @@ class JsonlLogger:
             _atomic_write_text(self.path, lines)
             self.fresh = False
         elif lines:
-            with self.path.open("a") as stream:
-                stream.write(lines)
+            try:
+                with self.path.open("a") as stream:
+                    stream.write(lines)
+            except OSError as error:  # a torn last line is dropped by read_jsonl and trimmed on resume
+                raise OSError(f"cannot write {self.path}: {error.strerror or error}") from None
         self.pending = []
 
     def trim_to_step(self, step: int, epoch: int) -> None:
@@ -51,6 +54,9 @@ def _atomic_write_text(path: Path, text: str) -> None:
     try:
         temporary.write_text(text)
         os.replace(temporary, path)
+    except OSError as error:
+        temporary.unlink(missing_ok=True)
+        raise OSError(f"cannot write {path}: {error.strerror or error}; the previous file is unchanged") from None
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise

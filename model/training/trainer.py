@@ -119,8 +119,9 @@ def train(
             for epoch in range(position.next_epoch, end_epoch):
                 record = train_epoch(run, epoch, position, metrics, advance)
                 metrics.log(record)
-                metrics.commit()  # before the checkpoint: a kill in between leaves records that resume trims
-                save_checkpoint(run, position)
+                # The metrics are committed once the checkpoint's bytes are on disk and before it replaces the
+                # old one: a full disk changes neither file, a kill in between leaves records that resume trims.
+                save_checkpoint(run, position, before_replace=metrics.commit)
         save_final(run, metrics.path)
         return TrainResult(config.output_dir, config.output_dir / FINAL, end_epoch, position.skipped, metrics.path)
     finally:
@@ -301,8 +302,9 @@ def weight_spread(model: torch.nn.Module) -> float:
     return float(torch.stack(gathered).max() - torch.stack(gathered).min())
 
 
-def save_checkpoint(run: TrainingRun, position: RunPosition) -> None:
-    """Atomically write ``checkpoint.pt`` after the epoch ``position`` has just completed (every rank's RNG)."""
+def save_checkpoint(run: TrainingRun, position: RunPosition, before_replace: Callable[[], object]) -> None:
+    """Atomically write ``checkpoint.pt`` after the epoch ``position`` has just completed (every rank's RNG);
+    ``before_replace`` runs once the new bytes are on disk, just before they replace the old file."""
     states: list[Any] = [rng_state()]
     if run.info.enabled:
         states = [None] * run.info.world_size
@@ -314,7 +316,7 @@ def save_checkpoint(run: TrainingRun, position: RunPosition) -> None:
             "objective": run.objective.state_dict(), "optimizer": run.optimizer.state_dict(),
             "scheduler": run.scheduler.state_dict(), "scaler": run.scaler.state_dict(), "rng": states,
             "averager": None if run.averager is None else run.averager.state_dict(),
-        }, run.config.output_dir / CHECKPOINT)
+        }, run.config.output_dir / CHECKPOINT, before_replace)
     if run.info.enabled:
         dist.barrier()
 

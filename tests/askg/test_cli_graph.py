@@ -11,13 +11,14 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import reference_file
+from tests.patience import patience
 
 ASKG = [sys.executable, "-m", "cli.askg_app"]
 
 
 def askg(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "COLUMNS": "200", **(env or {})}
-    return subprocess.run([*ASKG, *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=180)
+    return subprocess.run([*ASKG, *args], capture_output=True, text=True, env=full_env, cwd=cwd, timeout=patience())
 
 
 def stats(store: str, env: dict[str, str] | None = None) -> dict[str, object]:

@@ -49,3 +49,11 @@ def test_browse_needs_neo4j_and_prints_the_style_command(clean_env: Path) -> Non
     assert result.exit_code != 0
     style = runner.invoke(app, ["browse", "--style-command"])
     assert style.exit_code == 0 and style.output.strip() == style_command()
+
+
+def test_browse_reads_the_http_port_from_neo4j_http_port(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NEO4J_URI", "bolt://127.0.0.1:7687")
+    monkeypatch.setenv("NEO4J_HTTP_PORT", "17575")
+    result = runner.invoke(app, ["browse", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["browser_url"] == "http://127.0.0.1:17575/browser/"

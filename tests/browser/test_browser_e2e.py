@@ -10,9 +10,6 @@ download); skipped without them unless CI=true. Runs against the session's scrat
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -22,34 +19,13 @@ from askg.browser.queries import ACTION_PHASES
 from askg.browser.style import label_colours
 from askg.store.neo4j_store import Neo4jStore
 from tests.browser.conftest import seed_records
-from tests.conftest import in_ci
+from tests.headless_chromium import chromium_context, require, require_chromium
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.browser]
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "browser"
-CHROMIUM = os.environ.get("STDD_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
 TIMEOUT_MS = 60_000
-
-
-def _require(condition: bool, message: str) -> None:
-    if condition:
-        return
-    if in_ci():
-        pytest.fail(f"{message} (CI=true; install with scripts/install-system-deps and pip install -e '.[dev]')")
-    pytest.skip(message)
-
-
-def _sync_playwright() -> Any:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _require(False, "the `playwright` Python package is not installed")
-    return sync_playwright
 
 
 def _wait_for_frame(page: Any, command_start: str) -> None:
@@ -71,7 +47,7 @@ def _run_in_editor(page: Any, text: str) -> None:
 
 def _connect(page: Any, env: dict[str, str]) -> None:
     if "NEO4J_HTTP_PORT" not in env:
-        _require(False, "the marked scratch Neo4j has no STDD_TEST_NEO4J_HTTP_PORT (Browser address unknown)")
+        require(False, "the marked scratch Neo4j has no STDD_TEST_NEO4J_HTTP_PORT (Browser address unknown)")
     host = env["NEO4J_URI"].partition("://")[2].rsplit(":", 1)[0]
     page.goto(f"http://{host}:{env['NEO4J_HTTP_PORT']}/browser/", wait_until="domcontentloaded")
     page.wait_for_selector("[data-testid=connect]", timeout=TIMEOUT_MS)
@@ -97,9 +73,7 @@ def _svg_nodes(page: Any) -> list[dict[str, Any]]:
 
 
 def test_browser_shows_the_styled_action_phases_graph(neo4j_env: dict[str, str]) -> None:
-    _require(Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is not None,
-             f"no Chromium at {CHROMIUM} (Debian package `chromium`)")
-    sync_playwright = _sync_playwright()
+    require_chromium()
     records = seed_records()
     with Neo4jStore(neo4j_env["NEO4J_URI"], neo4j_env["NEO4J_USER"], neo4j_env["NEO4J_PASSWORD"]) as store:
         store.ensure_schema()
@@ -108,29 +82,22 @@ def test_browser_shows_the_styled_action_phases_graph(neo4j_env: dict[str, str])
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     screenshot = ARTIFACTS / "action-phases.png"
 
-    with tempfile.TemporaryDirectory(prefix="askg-chromium-") as profile, sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True,
-            viewport={"width": 1400, "height": 1000},
-        )
+    with chromium_context("askg-chromium-") as context:
+        page = context.new_page()
         try:
-            page = context.new_page()
-            try:
-                _connect(page, neo4j_env)
-                for command in ACTION_PHASES.param_commands({"action": action.id}):
-                    _run_in_editor(page, command)
-                _run_in_editor(page, " ".join(ACTION_PHASES.cypher.split()))
-                page.wait_for_selector("svg g.node text.caption", timeout=TIMEOUT_MS)
-                page.wait_for_timeout(3000)  # let the force layout settle for a readable screenshot
-                nodes = _svg_nodes(page)
-                relationship_captions = page.evaluate(
-                    "() => [...document.querySelectorAll('svg g.relationship text')].map(t => t.textContent.trim())")
-                page_text = page.inner_text("body")
-            finally:
-                page.screenshot(path=str(screenshot))
-                print(f"screenshot: {screenshot}")
+            _connect(page, neo4j_env)
+            for command in ACTION_PHASES.param_commands({"action": action.id}):
+                _run_in_editor(page, command)
+            _run_in_editor(page, " ".join(ACTION_PHASES.cypher.split()))
+            page.wait_for_selector("svg g.node text.caption", timeout=TIMEOUT_MS)
+            page.wait_for_timeout(3000)  # let the force layout settle for a readable screenshot
+            nodes = _svg_nodes(page)
+            relationship_captions = page.evaluate(
+                "() => [...document.querySelectorAll('svg g.relationship text')].map(t => t.textContent.trim())")
+            page_text = page.inner_text("body")
         finally:
-            context.close()
+            page.screenshot(path=str(screenshot))
+            print(f"screenshot: {screenshot}")
 
     captions = " | ".join(n["caption"] for n in nodes)
     assert action.name in captions, captions

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.build.fake_openai_server import FakeOpenAIServer
+from tests.patience import patience
 
 SECRET_KEY = "sk-test-SECRET-0123456789abcdef"
 FAST = ["--backoff-base", "0.01", "--backoff-max", "0.05", "--llm-timeout", "0.5"]
@@ -65,5 +66,5 @@ def askg(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
         capture_output=True,
         text=True,
         env=full_env,
-        timeout=120,
+        timeout=patience(),
     )

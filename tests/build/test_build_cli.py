@@ -10,9 +10,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from askg.store.embedded import EmbeddedStore
 from tests.build.conftest import FAST, SECRET_KEY, askg, write_classes
 from tests.build.fake_openai_server import FakeOpenAIServer
+from tests.patience import patience
 
 CLASSES = [f"Sport Number {i}" for i in range(30)]
 
@@ -102,13 +105,13 @@ def test_an_interrupted_run_keeps_whole_actions_and_resumes_from_the_cache(
                             stderr=subprocess.PIPE)
     # No wall-clock bounds (a loaded 2-core machine may be slow at any step): wait for 6 requests, then
     # hold every later answer, so the run cannot finish on its own before the interrupt arrives.
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + patience()
     while len(fake_server.requests) < 6 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert len(fake_server.requests) >= 6, "the build never got going"
     fake_server.latency_s = 3600.0
     proc.send_signal(signal.SIGINT)
-    proc.communicate(timeout=300)
+    proc.communicate(timeout=patience())
     assert proc.returncode != 0
     fake_server.latency_s = 0.0
     asked = {r.class_name for r in fake_server.requests}
@@ -123,6 +126,39 @@ def test_an_interrupted_run_keeps_whole_actions_and_resumes_from_the_cache(
     # what completed before the interrupt was written whole on the way out, and is not asked again
     assert counts["store"] == len(partial) >= 1 and not again & set(partial)
     assert len(again) == 30 - len(partial) - counts["cache"]
+    assert len(stored(clean_env)) == 30
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL], ids=["SIGTERM", "SIGKILL"])
+def test_a_terminated_or_killed_run_keeps_whole_actions_and_a_rerun_asks_only_for_the_rest(
+    clean_env: Path, seeds_dir: Path, fake_server: FakeOpenAIServer, sig: signal.Signals
+) -> None:
+    """No handler runs on SIGKILL (nor on SIGTERM): what is in the store is whole, and every answer that
+    arrived is in the cache, so the re-run asks only for the classes that had no answer."""
+    fake_server.latency_s = 0.1
+    classes = write_classes(clean_env / "sports.txt", CLASSES)
+    cmd = [sys.executable, "-m", "cli.askg_app",
+           *build_args(clean_env, fake_server, classes, "--concurrency", "2", "--llm-timeout", "5")]
+    proc = subprocess.Popen(cmd, env={**os.environ, **llm_env()}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + patience()
+    while len(fake_server.requests) < 6 and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(fake_server.requests) >= 6, "the build never got going"
+    fake_server.latency_s = 3600.0  # later answers never come: the run is cut off mid-way
+    proc.send_signal(sig)
+    proc.wait(timeout=patience())
+    assert proc.returncode == -sig
+    partial = stored(clean_env) if (clean_env / "g.json").exists() else {}
+    assert all(r.phases for r in partial.values())  # type: ignore[attr-defined]
+    fake_server.latency_s = 0.0
+    before = len(fake_server.requests)
+    resumed = askg(*build_args(clean_env, fake_server, classes, "--concurrency", "8", "--json"), env=llm_env())
+    assert resumed.returncode == 0, resumed.stderr
+    counts = json.loads(resumed.stdout)["counts"]
+    again = [r.class_name for r in fake_server.requests[before:]]
+    assert counts["cache"] >= 1 and counts["store"] == len(partial)
+    assert len(again) == len(set(again)) == 30 - counts["cache"] - counts["store"]
     assert len(stored(clean_env)) == 30
 
 

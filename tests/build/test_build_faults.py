@@ -19,6 +19,7 @@ from askg.store.embedded import EmbeddedStore
 from tests.build.conftest import SECRET_KEY, askg, write_classes
 from tests.build.fake_openai_server import FakeOpenAIServer
 from tests.scratch_neo4j import free_port
+from tests.patience import patience
 
 CLASSES = [f"Sport Number {i}" for i in range(40)]
 # Slow enough backoff that, without the circuit, a dead server would keep the run going for minutes.
@@ -50,12 +51,12 @@ def test_llm_server_killed_mid_run_stops_naming_url_and_cause_and_keeps_what_was
                                                         "--concurrency", "2")],
         env={**os.environ, **_env()}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
-    deadline = time.monotonic() + 300
+    deadline = time.monotonic() + patience()
     while len(server.requests) < 5 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.02)
     server.latency_s = 3600.0  # no further answer: the run cannot finish before the server is gone
     server.stop()  # the server dies: its port refuses connections from now on
-    _, stderr = proc.communicate(timeout=600)
+    _, stderr = proc.communicate(timeout=patience())
     assert proc.returncode == 3, stderr
     line = _last_line(stderr)
     assert line.startswith(f"error: LLM server {url} unreachable: connection error ("), line

@@ -14,6 +14,7 @@ import pytest
 
 from askg.store.embedded import EmbeddedStore
 from tests.build.conftest import write_classes
+from tests.patience import patience
 
 REPO = Path(__file__).resolve().parents[2]
 THREE_CLASSES = ["Archery", "Brush Hair", "Juggling Balls"]
@@ -31,12 +32,12 @@ pytestmark = [
 def real_server(tmp_path: Path) -> Iterator[str]:
     env = {**os.environ, "PYTHON": sys.executable, "REAL_LLM_HOME": str(tmp_path / "real-llm")}
     script = str(REPO / "scripts" / "real-llm")
-    started = subprocess.run([script, "start"], capture_output=True, text=True, env=env, timeout=300)
+    started = subprocess.run([script, "start"], capture_output=True, text=True, env=env, timeout=patience())
     assert started.returncode == 0, started.stderr
     try:
         yield started.stdout.strip().splitlines()[-1]
     finally:
-        subprocess.run([script, "stop"], capture_output=True, text=True, env=env, timeout=60)
+        subprocess.run([script, "stop"], capture_output=True, text=True, env=env, timeout=patience())
 
 
 def test_three_classes_built_by_a_real_model_without_seeds(real_server: str, tmp_path: Path) -> None:
@@ -45,7 +46,7 @@ def test_three_classes_built_by_a_real_model_without_seeds(real_server: str, tmp
         [sys.executable, "-m", "cli.askg_app", "--store", str(tmp_path / "g.json"), "build",
          "--classes", str(classes), "--no-seeds", "--llm-base-url", real_server, "--llm-model", "smollm2",
          "--cache-dir", str(tmp_path / "cache")],
-        capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"}, timeout=1800, cwd=REPO,
+        capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"}, timeout=patience(1800), cwd=REPO,
     )
     print(result.stdout, result.stderr)
     actions = EmbeddedStore(tmp_path / "g.json").get_actions()

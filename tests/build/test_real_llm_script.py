@@ -14,6 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 STAND_IN = '''
 import json, sys
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from tests.patience import patience
 args = sys.argv[1:]
 print("ARGS", json.dumps(args), flush=True)
 class Models(BaseHTTPRequestHandler):
@@ -31,7 +32,7 @@ HTTPServer(("127.0.0.1", int(args[args.index("--port") + 1])), Models).serve_for
 
 def script(action: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(REPO / "scripts" / "real-llm"), action], capture_output=True, text=True,
-                          env=env, timeout=120)
+                          env=env, timeout=patience())
 
 
 def test_start_status_stop_with_a_stand_in_server(tmp_path: Path) -> None:

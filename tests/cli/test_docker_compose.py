@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from askg.browser.style import style_command
+from tests.patience import patience
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO / "docker-compose.yml"
@@ -36,7 +37,7 @@ def compose_config(password: str | None) -> subprocess.CompletedProcess[str]:
     if password is not None:
         env["NEO4J_PASSWORD"] = password
     return subprocess.run([compose_binary(), "-f", str(COMPOSE_FILE), "config", "--format", "yaml"], env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
+                          capture_output=True, text=True, timeout=patience(), check=False)
 
 
 def test_compose_file_requires_a_password() -> None:

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.patience import patience
+
 ASKG = [sys.executable, "-m", "cli.askg_app"]
 STDD = [sys.executable, "-m", "cli.stdd_app"]
 
@@ -28,7 +30,7 @@ def newcomer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 
 def run(cmd: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600, check=False)
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=patience(), check=False)
 
 
 def test_build_export_train_as_typed_in_an_empty_directory(newcomer: dict[str, str]) -> None:

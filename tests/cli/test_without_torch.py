@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.patience import patience
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -22,7 +24,7 @@ def hidden_torch_env(tmp_path: Path) -> dict[str, str]:
 
 def cli(module: str, *args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", module, *args], env=env, cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
+                          timeout=patience())
 
 
 def test_askg_build_show_export_and_export_prompts_run_without_torch(tmp_path: Path) -> None:

@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.patience import patience
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -12,7 +14,7 @@ def test_gpu_check_script_dry_run_on_cpu() -> None:
     env = dict(os.environ, PYTHON=sys.executable, PYTHONPATH=str(ROOT))
     result = subprocess.run(
         ["bash", str(ROOT / "benchmarks" / "gpu_check.sh"), "--dry-run"],
-        capture_output=True, text=True, env=env, timeout=900, check=False,
+        capture_output=True, text=True, env=env, timeout=patience(900), check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()

@@ -13,6 +13,7 @@ import pytest
 from askg.errors import InputError
 from askg.schema import ActionRecord, Decomposition, ObjectUse, PhaseSpec, Provenance
 from askg.store.embedded import EmbeddedStore
+from tests.patience import patience
 
 WRITER = """
 import sys
@@ -44,7 +45,7 @@ def _writer(store: Path, prefix: str, count: int) -> subprocess.Popen[bytes]:
 def test_two_processes_writing_one_store_keep_all_actions(tmp_path: Path) -> None:
     store = tmp_path / "graph.json"
     first, second = _writer(store, "alpha", 60), _writer(store, "beta", 60)
-    assert first.wait(timeout=300) == 0 and second.wait(timeout=300) == 0
+    assert first.wait(timeout=patience()) == 0 and second.wait(timeout=patience()) == 0
     ids = EmbeddedStore(store).action_ids()
     assert len(ids) == 120
     assert sum(i.startswith("alpha") for i in ids) == 60
@@ -55,7 +56,7 @@ def test_a_store_opened_before_another_process_wrote_does_not_overwrite_it(tmp_p
     path = tmp_path / "graph.json"
     stale = EmbeddedStore(path)
     stale.put_actions(records("gamma", 3))
-    assert _writer(path, "delta", 20).wait(timeout=300) == 0
+    assert _writer(path, "delta", 20).wait(timeout=patience()) == 0
     stale.put_actions(records("epsilon", 4))
     ids = EmbeddedStore(path).action_ids()
     assert len(ids) == 27

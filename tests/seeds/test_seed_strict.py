@@ -25,6 +25,7 @@ from askg.seed_strict import (
     verb_key,
 )
 from askg.seeds import default_seeds_dir, load_seed_file
+from tests.patience import patience
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED = REPO / "graph_seeds"
@@ -202,7 +203,7 @@ def test_strict_cli_exit_code_and_json(seeds_dir: Path) -> None:
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "cli.askg_app", "seeds", "check", "--seeds-dir",
-                               str(seeds_dir), *args], capture_output=True, text=True, timeout=120, cwd=REPO)
+                               str(seeds_dir), *args], capture_output=True, text=True, timeout=patience(), cwd=REPO)
 
     assert run().returncode == 0  # the thresholds pass
     strict = run("--strict", "--json")

@@ -16,6 +16,7 @@ from askg.prompts.export import dataset_class_file
 from askg.seed_check import coverage_reports
 from askg.seeds import default_seeds_dir, load_seeds
 from tests.conftest import reference_file
+from tests.patience import patience
 
 # K400 classes that Kinetics-600 renamed: the reference "novel" list carries these K600 names as
 # variants, but they are not novel classes.
@@ -122,7 +123,7 @@ def test_seeds_use_one_name_per_body_part_and_are_not_copied_from_the_official_a
 
 def test_seeds_check_command_passes() -> None:
     result = subprocess.run([sys.executable, "-m", "cli.askg_app", "seeds", "check", "--json"],
-                            capture_output=True, text=True, timeout=120, cwd=Path(__file__).parents[2])
+                            capture_output=True, text=True, timeout=patience(), cwd=Path(__file__).parents[2])
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
     assert report["ok"] and report["concepts"]["BodyPart"] <= 22

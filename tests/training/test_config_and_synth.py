@@ -16,6 +16,7 @@ from model.training import ConfigError, load_config, train
 from model.training.config import apply_override
 from model.training.schedule import warmup_cosine
 from tests.helpers_tiny_run import TINY_SPEC, MakeConfig
+from tests.patience import patience
 
 CONFIGS = Path(__file__).resolve().parents[2] / "model" / "configs" / "train"
 
@@ -76,7 +77,7 @@ def test_synth_seeds_build_and_export_with_askg(synth_dir: Path, tmp_path: Path)
     classes = str(synth_dir / "classes.txt")
     for args in (["build", "--classes", classes], ["export-prompts", "--classes", classes, "--out", str(prompts)]):
         result = subprocess.run([sys.executable, "-m", "cli.askg_app", "--store", str(store), *args], env=env,
-                                capture_output=True, text=True, timeout=120)
+                                capture_output=True, text=True, timeout=patience())
         assert result.returncode == 0, result.stdout + result.stderr
     from model.prompts_file import load_prompts_file
 

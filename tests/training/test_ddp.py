@@ -11,11 +11,12 @@ import torch
 
 from model.training.metrics import read_jsonl
 from tests.helpers_tiny_run import TINY_CONFIG, MakeConfig
+from tests.patience import patience
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def torchrun(*args: str, timeout: int = 240) -> subprocess.CompletedProcess[str]:
+def torchrun(*args: str, timeout: float = patience()) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(REPO)}
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2",
                "--max-restarts", "0", *args]
