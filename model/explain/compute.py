@@ -3,6 +3,7 @@ and per frame where the visual tower looks. Everything comes from the scoring fu
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -14,7 +15,7 @@ from torch import Tensor
 from model.data.datasets import ClipConfig, VideoDataset
 from model.data.readers import make_reader
 from model.data.sampling import sample_indices
-from model.data.splits import VideoItem
+from model.data.splits import VideoItem, class_key
 from model.data.transforms import CLIP_MEAN, CLIP_STD
 from model.explain.attention import ATTENTION_METHOD, FrameAttention, attention_while
 from model.loading import class_text_features, load_trained_model
@@ -154,8 +155,12 @@ def explain_frames(
 
 def explain_video(
     video: Path, checkpoint: Path, prompts: Path, topk: int = 3, reverse: bool = False, compare_plain: bool = False,
+    candidates: Sequence[str] | None = None,
 ) -> tuple[Explanation, dict[Variant, np.ndarray]]:
     """The explanation and, per variant, the frames the model saw ((T, H, W, 3) uint8).
+
+    ``candidates``: the class names to rank (a split's classes, as its evaluation ranks them); default: every
+    class of the prompts file.
 
     One centre view (the checkpoint's test clip with 1 × 1 views). The reversed variant is the same sampled
     frames in reverse order and explains the same classes as the original, so the two sheets line up.
@@ -163,10 +168,12 @@ def explain_video(
     model, state = load_trained_model(checkpoint)
     clip = single_view(ClipConfig.model_validate(state["config"]["data"]["clip"]))
     prompts_file = load_prompts_file(prompts)
-    names = prompts_file.class_names
     kinds = tuple(state["config"]["data"].get("prompt_kinds", ALL_PROMPT_KINDS))
-    text, mask = class_text_features(model, prompts, kinds, names)
-    rows = prompt_rows(prompts_file, kinds)
+    names = list(candidates) if candidates is not None else prompts_file.class_names
+    text, mask = class_text_features(model, prompts, kinds, names)  # raises when a candidate has no prompts
+    all_rows = prompt_rows(prompts_file, kinds)
+    by_key = {class_key(name): row for name, row in zip(prompts_file.class_names, all_rows, strict=True)}
+    rows = [by_key[class_key(name)] for name in names]
     sample = VideoDataset([VideoItem(video, 0)], clip, train=False).load(0)  # raises on a bad video
     frames = sample.video[0]
     indices = sampled_frame_indices(video, clip)

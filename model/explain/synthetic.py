@@ -1,21 +1,23 @@
-"""The explain sheet of `stdd report`: the first unseen-class video of `stdd synth` data and its reversal."""
+"""The explain sheet of `stdd report`: the first unseen-class video of `stdd synth` data and its reversal,
+ranked among the classes of its split (as the zero-shot evaluation ranks them)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
-from model.data.splits import SplitFileError, split_items
+from model.data.splits import SplitFileError, class_names_for, split_items
 from model.explain.compute import Explanation, explain_video
 from model.explain.output import write_explanation
 
 
-def first_synthetic_video(data_dir: Path) -> Path:
-    """The first video of the zero-shot split (held-out combinations), else of the seen test split."""
+def first_synthetic_video(data_dir: Path) -> tuple[Path, list[str]]:
+    """The first video of the zero-shot split (held-out combinations), else of the seen test split, and the
+    classes of that split (the candidates its evaluation ranks)."""
     for split in ("zeroshot", "test"):
         path = data_dir / "splits" / f"{split}.csv"
         if path.is_file() and (items := split_items(path, data_dir)):
-            return items[0].path
+            return items[0].path, class_names_for(path, None)
     raise SplitFileError(f"no zeroshot.csv or test.csv with videos under {data_dir / 'splits'}")
 
 
@@ -33,8 +35,10 @@ def temporal_best_frames(explanation: Explanation) -> dict[str, Any]:
 
 def explain_synthetic_video(checkpoint: Path, data_dir: Path, prompts: Path, out: Path) -> dict[str, Any]:
     """Write the sheet (HTML, PNGs, JSON) into ``out``; return what the report records about it."""
-    video = first_synthetic_video(data_dir)
-    explanation, images = explain_video(video, checkpoint, prompts, topk=3, reverse=True, compare_plain=True)
+    video, candidates = first_synthetic_video(data_dir)
+    explanation, images = explain_video(video, checkpoint, prompts, topk=3, reverse=True, compare_plain=True,
+                                        candidates=candidates)
     written = write_explanation(explanation, images, out, "html")
-    return {"video": str(video), "checkpoint": str(checkpoint), "files": [str(path) for path in written],
+    return {"video": str(video), "checkpoint": str(checkpoint), "candidates": candidates,
+            "files": [str(path) for path in written],
             "temporal_prompts": temporal_best_frames(explanation)}

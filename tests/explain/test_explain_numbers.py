@@ -11,6 +11,7 @@ from model.data.datasets import ClipConfig, VideoDataset
 from model.data.splits import VideoItem
 from model.explain import explain_video
 from model.explain.attention import attention_while, last_block
+from model.explain.compute import prompt_rows
 from model.factory import create_stdd
 from model.loading import class_text_features, load_trained_model
 from model.predict import predict_video
@@ -120,3 +121,20 @@ def test_plain_means_the_same_weights_with_stca_switched_off(stdd_checkpoint: Pa
     with torch.no_grad():
         attention = attention_while(stca_off.visual, lambda: stca_off.encode_video(frames))
     assert torch.allclose(attention.patches, torch.tensor(plain.maps), atol=1e-5)
+
+
+def test_candidates_rank_only_those_classes_with_the_same_scores(stdd_checkpoint: Path, synth_dir: Path,
+                                                                 a_video: Path) -> None:
+    prompts = synth_dir / "prompts.json"
+    everything, _ = explain_video(a_video, stdd_checkpoint, prompts, topk=4)
+    names = load_prompts_file(prompts).class_names
+    chosen = [names[-1], names[0]]  # an order unlike the file's
+    restricted, _ = explain_video(a_video, stdd_checkpoint, prompts, topk=2, candidates=chosen)
+    full = {item.name: item for item in everything.videos[0].classes + everything.videos[0].predictions}
+    ranked = restricted.videos[0].classes
+    assert sorted(item.name for item in ranked) == sorted(chosen)
+    rows = prompt_rows(load_prompts_file(prompts), tuple(restricted.prompt_kinds))
+    for item in ranked:  # its own prompts, and the same score as when ranked among all classes
+        assert [p.text for p in item.prompts] == [p.text for p in rows[names.index(item.name)]]
+        if item.name in full:
+            assert item.score == pytest.approx(full[item.name].score, abs=1e-5)

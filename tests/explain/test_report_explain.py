@@ -20,6 +20,10 @@ def test_report_writes_and_records_the_explain_sheet(frame_averaging_checkpoint:
     sheet = json.loads(out.read_text())["explain"]
     first_unseen = (synth_dir / "splits" / "zeroshot.csv").read_text().splitlines()[0].split(",")[0]
     assert sheet["video"] == str(synth_dir / first_unseen)
+    unseen = json.loads((synth_dir / "splits" / "zeroshot-index2cls.json").read_text())
+    assert sheet["candidates"] == [unseen[str(k)] for k in range(len(unseen))]  # ranked as the zero-shot eval ranks
+    page = json.loads((tmp_path / "report-explain" / "explain.json").read_text())
+    assert {item["name"] for video in page["videos"] for item in video["predictions"]} <= set(sheet["candidates"])
     names = sorted(Path(path).name for path in sheet["files"])
     assert names == ["explain-reversed.png", "explain.html", "explain.json", "explain.png"]
     assert all(Path(path).parent == tmp_path / "report-explain" and Path(path).is_file() for path in sheet["files"])
