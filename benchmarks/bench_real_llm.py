@@ -89,9 +89,13 @@ class MeasuringDecomposer:
     async def decompose(self, class_name: str) -> Decomposition:
         before = CallCounter(self.calls.requests, self.calls.retries, self.calls.invalid_answers)
         started = time.perf_counter()
+        outcome = "failed"
         try:
-            return await self.inner.decompose(class_name)
+            result = await self.inner.decompose(class_name)
+            outcome = "built"
+            return result
         finally:
+            print(f"{class_name}: {outcome} in {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
             delta = CallCounter(self.calls.requests - before.requests, self.calls.retries - before.retries,
                                 self.calls.invalid_answers - before.invalid_answers)
             self.per_class[class_name] = (time.perf_counter() - started, delta)
@@ -223,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--base-url", required=True, help="the server's OpenAI-compatible URL (…/v1)")
     parser.add_argument("--model", default="smollm2")
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per request")
-    parser.add_argument("--max-invalid", type=int, default=1,
+    parser.add_argument("--max-invalid", type=int, default=3,
                         help="extra answers asked for after an invalid one (askg build's default: 3); on a slow "
                              "CPU each re-asked conversation costs its prompt again")
     parser.add_argument("--keep", type=Path, help="keep the store and cache in this (new) folder")
