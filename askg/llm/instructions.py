@@ -25,7 +25,9 @@ from askg.schema import Decomposition
 # v3: a worked example (the seed of a class outside the benchmark list), limits in the schema
 # (3-5 phases, 1-3 scenes, >= 1 motion per phase, body parts from the vocabulary) that grammar-
 # constrained servers enforce while decoding, titles dropped from the schema.
-PROMPT_VERSION = "askg-decompose-v3"
+# v4: strings keep minLength 1 in the schema (v3 dropped it, and a grammar-constrained 135M model
+# then answered empty scene and phase strings).
+PROMPT_VERSION = "askg-decompose-v4"
 SCHEMA_NAME = "action_decomposition"
 CLASS_LINE_PREFIX = "Action class: "
 
@@ -133,9 +135,10 @@ def decomposition_json_schema(body_parts: tuple[str, ...] = ()) -> str:
     return json.dumps(schema, sort_keys=True)
 
 
-# Left out of the schema sent: titles and our docstrings say nothing to a model, and string length
-# bounds become huge grammars on grammar-constrained servers (the answer is still validated with them).
-_NOT_SENT = ("title", "description", "minLength", "maxLength")
+# Left out of the schema sent: titles and our docstrings say nothing to a model, and an upper string
+# length becomes a huge grammar on grammar-constrained servers (the answer is still validated with
+# it). minLength stays: without it such a server lets a small model answer empty strings.
+_NOT_SENT = ("title", "description", "maxLength")
 
 
 def _simplify(node: object) -> None:

@@ -234,6 +234,8 @@ def test_schema_sent_carries_the_limits_and_the_body_part_vocabulary() -> None:
     assert schema["$defs"]["Motion"]["properties"]["body_part"]["enum"] == ["hands", "legs"]
     assert schema["$defs"]["PhaseSpec"]["properties"]["motions"]["minItems"] == 1
     assert "title" not in json.dumps(schema) and "maxLength" not in json.dumps(schema)
+    assert schema["properties"]["scenes"]["items"]["minLength"] == 1  # no empty strings under a grammar
+    assert schema["$defs"]["PhaseSpec"]["properties"]["text"]["minLength"] == 1
     # the worked example follows the rules it teaches
     example = Decomposition.model_validate(instructions_module.EXAMPLE)
     assert rule_problems(example, tuple(instructions_module.DEFAULT_BODY_PARTS)) == []
