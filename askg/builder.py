@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Literal
 
@@ -25,8 +25,9 @@ from pydantic import BaseModel
 
 from askg.class_lists import ClassEntry
 from askg.llm.cache import CachedAnswer, ResponseCache
-from askg.llm.client import DecompositionClient, LLMFailure, LLMUnreachable
-from askg.llm.prompts import PROMPT_VERSION
+from askg.llm.decomposer import Decomposer
+from askg.llm.errors import LLMFailure, LLMUnreachable
+from askg.llm.instructions import Instructions
 from askg.names import normalise_name
 from askg.schema import ActionRecord, Decomposition, Provenance
 from askg.seeds import Seed, find_seed
@@ -72,8 +73,9 @@ class BuildOptions:
     concurrency: int = DEFAULT_CONCURRENCY
     chunk_size: int = DEFAULT_CHUNK
     read_cache: bool = True
-    model: str = DEFAULT_MODEL
-    prompt_version: str = PROMPT_VERSION
+    # what cached answers are looked up by when the builder has no decomposer (a run without an LLM
+    # still uses answers cached by an earlier one); with a decomposer, its own instructions count
+    instructions: Instructions = field(default_factory=lambda: Instructions(model=DEFAULT_MODEL))
 
 
 @dataclass
@@ -114,7 +116,7 @@ class Builder:
         store: GraphStore,
         seeds: dict[str, Seed],
         cache: ResponseCache | None,
-        client: DecompositionClient | None,
+        decomposer: Decomposer | None,
         options: BuildOptions,
         on_outcome: Callable[[ClassOutcome], None] | None = None,
         dataset_tags: dict[str, str] | None = None,
@@ -123,8 +125,9 @@ class Builder:
         self.store = store
         self.seeds = seeds
         self.cache = cache
-        self.client = client
+        self.decomposer = decomposer
         self.options = options
+        self.instructions = decomposer.instructions if decomposer is not None else options.instructions
         self.on_outcome = on_outcome or (lambda _: None)
         self.outcomes: list[ClassOutcome] = []
         self.stopped: str | None = None
@@ -154,7 +157,7 @@ class Builder:
             for target in self._targets(items):
                 if not self._resolve_locally(target, existing, writer):
                     to_ask.append(target)
-            if to_ask and self.client is None:
+            if to_ask and self.decomposer is None:
                 for target in to_ask:
                     self._done_all(target, "failed", reason=NO_LLM_REASON)
             elif to_ask:
@@ -221,7 +224,7 @@ class Builder:
     def _cached(self, entry: ClassEntry) -> CachedAnswer | None:
         if self.cache is None or not self.options.read_cache:
             return None
-        return self.cache.get(self.options.model, self.options.prompt_version, entry.normalised)
+        return self.cache.get(self.instructions, entry.normalised)
 
     def _tag_existing(self, target: _Target, action_id: str, writer: _Writer) -> None:
         """Add the class files' spellings and dataset tags to a stored action if they are missing."""
@@ -254,8 +257,8 @@ class Builder:
     # --- LLM -----------------------------------------------------------------------------------
 
     async def _ask_llm(self, targets: list[_Target], writer: _Writer) -> None:
-        assert self.client is not None
-        client = self.client
+        assert self.decomposer is not None
+        decomposer = self.decomposer
         queue: asyncio.Queue[_Target] = asyncio.Queue()
         for target in targets:
             queue.put_nowait(target)
@@ -263,7 +266,7 @@ class Builder:
         stop = asyncio.Event()  # set when the circuit opens: requests still in flight are abandoned
 
         def not_built(target: _Target, why: str) -> None:
-            self._done_all(target, "failed", reason=f"{why}: {client.unreachable()}")
+            self._done_all(target, "failed", reason=f"{why}: {decomposer.stopped}")
 
         async def worker() -> None:
             while True:
@@ -271,16 +274,16 @@ class Builder:
                     target = queue.get_nowait()
                 except asyncio.QueueEmpty:
                     return
-                if client.circuit.opened:  # stop asking; the class is reported as not built
+                if decomposer.stopped:  # stop asking; the class is reported as not built
                     not_built(target, "not asked")
                     continue
                 try:
-                    await self._ask_one(client, target, writer)
+                    await self._ask_one(decomposer, target, writer)
                 except asyncio.CancelledError:
                     if stop.is_set():
                         not_built(target, "abandoned")
                     raise
-                if client.circuit.opened:
+                if decomposer.stopped:
                     stop.set()
 
         workers = [asyncio.create_task(worker()) for _ in range(max(1, self.options.concurrency))]
@@ -300,13 +303,13 @@ class Builder:
             stopper.cancel()
             for task in workers:
                 task.cancel()
-            await client.close()
+            await decomposer.close()
 
-    async def _ask_one(self, client: DecompositionClient, target: _Target, writer: _Writer) -> None:
-        config = client.config
+    async def _ask_one(self, decomposer: Decomposer, target: _Target, writer: _Writer) -> None:
+        instructions = decomposer.instructions
         entry = target.entry
         try:
-            decomposition = await client.decompose(entry.normalised)
+            decomposition = await decomposer.decompose(entry.normalised)
         except LLMUnreachable as exc:
             self.stopped = str(exc)
             self._done_all(target, "failed", reason=str(exc))
@@ -315,11 +318,11 @@ class Builder:
             self._done_all(target, "failed", reason=str(exc))
             return
         if self.cache is not None:
-            self.cache.put(config.model, config.prompt_version, entry.normalised, decomposition)
+            self.cache.put(instructions, entry.normalised, decomposition)
         provenance = Provenance(
             source="llm",
-            model=config.model,
-            prompt_version=config.prompt_version,
+            model=instructions.model,
+            prompt_version=instructions.version,
             built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         )
         self._emit(target, entry.name, self._canonical(decomposition), provenance, "llm", writer)
@@ -340,7 +343,7 @@ class Builder:
         counts = {origin: 0 for origin in ORIGINS}
         for outcome in self.outcomes:
             counts[outcome.origin] += 1
-        calls = self.client.calls if self.client else None
+        calls = self.decomposer.calls if self.decomposer else None
         return BuildSummary(
             store=self.store.description,
             classes=classes,

@@ -34,7 +34,7 @@ def run(
     server: FakeOpenAIServer, work: Path, leg: str, names: list[str], concurrency: int
 ) -> tuple[BuildSummary, int]:
     config = LLMConfig(model=MODEL, base_url=server.url, timeout_s=30, backoff_base_s=0.05)
-    options = BuildOptions(dataset="bench", concurrency=concurrency, model=MODEL)
+    options = BuildOptions(dataset="bench", concurrency=concurrency)
     entries = [ClassEntry(name, i + 1) for i, name in enumerate(names)]
     before = len(server.requests)
     store = EmbeddedStore(work / f"{leg}.json")

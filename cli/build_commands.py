@@ -20,7 +20,7 @@ from askg.errors import AskgError, InputError
 from askg.llm.cache import ResponseCache, default_cache_dir
 from askg.llm.circuit import DEFAULT_MAX_FAILURES, DEFAULT_WINDOW_S
 from askg.llm.client import DecompositionClient, LLMConfig
-from askg.llm.prompts import PROMPT_VERSION, body_part_vocabulary
+from askg.llm.instructions import PROMPT_VERSION, Instructions, body_part_vocabulary
 from askg.seeds import Seed, default_seeds_dir, load_seeds
 from askg.settings import AskgSettings
 from askg.store import GraphStore
@@ -61,10 +61,12 @@ def _llm_config(
     """The LLM to ask, or None when neither a base URL nor an API key is configured. The options are
     checked either way (a bad value is a one-line error naming the option)."""
     url = base_url or settings.openai_base_url
+    body_parts = body_part_vocabulary(default_seeds_dir())
     values = {
         "model": model, "base_url": url, "api_key": settings.openai_api_key, "timeout_s": timeout,
         "max_retries": retries, "max_invalid": invalid, "backoff_base_s": backoff, "backoff_max_s": backoff_max,
         "circuit_failures": circuit_failures, "circuit_window_s": circuit_window, "prompt_version": PROMPT_VERSION,
+        "body_parts": body_parts,
     }
     try:
         config = LLMConfig.model_validate(values)
@@ -75,7 +77,7 @@ def _llm_config(
         raise InputError(f"{option} {values.get(field)!r}: {first['msg'].lower()}") from None
     if url is None and settings.openai_api_key is None:
         return None
-    return config.model_copy(update={"body_parts": body_part_vocabulary(default_seeds_dir())})
+    return config
 
 
 def build_command(
@@ -98,7 +100,10 @@ def build_command(
         str | None,
         typer.Option(help="OpenAI-compatible base URL (…/v1). Env: OPENAI_BASE_URL.", show_default=False),
     ] = None,
-    llm_model: Annotated[str, typer.Option(envvar="ASKG_LLM_MODEL", help="Model name.")] = DEFAULT_MODEL,
+    llm_model: Annotated[
+        str | None,
+        typer.Option(help=f"Model name. Env or .env: ASKG_LLM_MODEL; else {DEFAULT_MODEL}.", show_default=False),
+    ] = None,
     llm_timeout: Annotated[float, typer.Option(help="Seconds per request.")] = 60.0,
     llm_retries: Annotated[
         int, typer.Option(help="Retries per request on 429/5xx/timeouts/connection errors.")
@@ -126,6 +131,7 @@ def build_command(
 ) -> None:
     """Build the ASKG for class lists: store > curated seed > answer cache > LLM, per class."""
     settings = AskgSettings()
+    model = llm_model or settings.askg_llm_model or DEFAULT_MODEL
     resolved = [resolve_class_list(path) for path in classes]
     for typed, found in zip(classes, resolved, strict=True):
         if found.shipped:
@@ -135,7 +141,7 @@ def build_command(
     config = _llm_config(
         settings,
         llm_base_url,
-        llm_model,
+        model,
         llm_timeout,
         llm_retries,
         llm_invalid_retries,
@@ -159,8 +165,9 @@ def build_command(
             rebuild=rebuild,
             concurrency=concurrency,
             read_cache=not no_cache,
-            model=llm_model,
-            prompt_version=PROMPT_VERSION,
+            instructions=config.instructions if config else Instructions(
+                model=model, body_parts=body_part_vocabulary(default_seeds_dir())
+            ),
         )
         client = DecompositionClient(config) if config else None
         vocabulary = load_vocabulary(default_seeds_dir())

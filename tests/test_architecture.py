@@ -36,3 +36,14 @@ def test_model_never_imports_neo4j_or_askg() -> None:
     loaded = imported_after(["model"])
     assert "model.stca" in loaded
     assert not {m for m in loaded if m.split(".")[0] in ("neo4j", "askg")}
+
+
+def test_the_openai_sdk_is_used_in_one_module_only() -> None:
+    """Providers and the retry policy see askg.llm.errors types; only the SDK edge imports openai."""
+    importing = sorted(
+        str(path.relative_to(REPO))
+        for room in ("askg", "cli", "benchmarks")
+        for path in (REPO / room).rglob("*.py")
+        if any(line.startswith(("import openai", "from openai")) for line in path.read_text().splitlines())
+    )
+    assert importing == ["askg/llm/openai_chat.py"]

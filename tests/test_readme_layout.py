@@ -14,6 +14,8 @@ PLACES = [
     ("graph store", "askg/store/base.py", "class GraphStore("),
     ("graph store", "askg/store/__init__.py", "def open_store("),
     ("graph store", "tests/store/test_store_contract.py", "STORES = "),
+    ("LLM provider", "askg/llm/decomposer.py", "class Decomposer("),
+    ("LLM provider", "askg/llm/openai_chat.py", "import openai"),
     ("dataset protocol", "model/dataset_protocols.py", "def register_protocol("),
     ("prompt template", "askg/prompts/templates.yaml", "version: "),
     ("prompt template", "askg/prompts/compiler.py", "def load_templates("),

@@ -1,14 +1,14 @@
 """Content-addressed on-disk cache of validated LLM answers.
 
-Key: sha256 of {model, prompt_version, normalised class name} — never the API key or base URL. One
-JSON file per answer under a two-character shard folder, written atomically, so an interrupted run
-leaves either a complete answer or none. Only validated answers are stored; failures never are.
+Key: `Instructions.answer_key(class)`, the sha256 of the whole first request (model, temperature,
+system and user messages with the body-part vocabulary, the answer's JSON schema, prompt version) —
+never the API key or base URL. One JSON file per answer under a two-character shard folder, written
+atomically, so an interrupted run leaves either a complete answer or none. Only validated answers are
+stored; failures never are.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from askg.atomic import atomic_write_text
 from askg.errors import OutputError
+from askg.llm.instructions import Instructions
 from askg.names import normalise_name
 from askg.schema import Decomposition
 
@@ -39,11 +40,6 @@ def default_cache_dir() -> Path:
     return Path(base) / "askg" / "llm"
 
 
-def cache_key(model: str, prompt_version: str, class_name: str) -> str:
-    fields = {"model": model, "prompt_version": prompt_version, "class": normalise_name(class_name)}
-    return hashlib.sha256(json.dumps(fields, sort_keys=True).encode("utf-8")).hexdigest()
-
-
 class ResponseCache:
     def __init__(self, root: Path) -> None:
         self.root = Path(root).expanduser()
@@ -61,24 +57,22 @@ class ResponseCache:
     def path_for(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"
 
-    def get(self, model: str, prompt_version: str, class_name: str) -> CachedAnswer | None:
-        """The cached answer, or None when absent or unreadable (a damaged entry is just a miss)."""
-        path = self.path_for(cache_key(model, prompt_version, class_name))
+    def get(self, instructions: Instructions, class_name: str) -> CachedAnswer | None:
+        """The answer to exactly this request, or None when absent or unreadable (a damaged entry is
+        just a miss)."""
+        path = self.path_for(instructions.answer_key(class_name))
         try:
             return CachedAnswer.model_validate_json(path.read_text(encoding="utf-8"))
         except (OSError, ValidationError, ValueError):
             return None
 
-    def put(
-        self, model: str, prompt_version: str, class_name: str, decomposition: Decomposition
-    ) -> CachedAnswer:
+    def put(self, instructions: Instructions, class_name: str, decomposition: Decomposition) -> CachedAnswer:
         answer = CachedAnswer(
-            model=model,
-            prompt_version=prompt_version,
+            model=instructions.model,
+            prompt_version=instructions.version,
             class_name=normalise_name(class_name),
             built_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
             decomposition=decomposition,
         )
-        key = cache_key(model, prompt_version, class_name)
-        atomic_write_text(self.path_for(key), answer.model_dump_json(indent=1))
+        atomic_write_text(self.path_for(instructions.answer_key(class_name)), answer.model_dump_json(indent=1))
         return answer

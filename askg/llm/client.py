@@ -1,38 +1,49 @@
-"""Async client for one structured decomposition per class against any OpenAI-compatible server.
+"""The `Decomposer` over any OpenAI-compatible chat server: one structured decomposition per class.
 
-The openai SDK's own retries are switched off (max_retries=0): this module owns the policy —
-exponential backoff with jitter on 429, 5xx, connection errors and timeouts, honouring Retry-After —
-and validates every answer itself, sending the validation error back to the model on a retry.
-The API key is handed to the SDK only; it is never logged or returned.
+This client owns the conversation and the policies: the response_format fallback (json_schema, then
+json_object, then none, learnt from the server's HTTP 400s), the retry policy on transport failures
+(askg.llm.retry), the circuit breaker, a larger max_tokens after a truncated answer, and validation of
+every answer with the validation error sent back to the model on a retry. The HTTP side is a
+`ChatTransport` (askg.llm.openai_chat by default), which raises only askg.llm.errors types.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-import openai
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from askg.llm.answers import extract_json
-from askg.llm.backoff import Backoff, parse_retry_after
+from askg.llm.backoff import Backoff
 from askg.llm.circuit import DEFAULT_MAX_FAILURES, DEFAULT_WINDOW_S, CircuitBreaker
-from askg.llm.prompts import (
+from askg.llm.decomposer import CallCounter
+from askg.llm.errors import (
+    HTTPStatusError,
+    LLMFailure,
+    LLMUnreachable,
+    MalformedResponse,
+    RequestTimedOut,
+    TransportError,
+)
+from askg.llm.instructions import (
+    DEFAULT_TEMPERATURE,
     FORMAT_FALLBACKS,
+    MAX_PHASES,
+    MIN_BODY_PARTS,
+    MIN_PHASES,
+    MIN_SCENES,
     PROMPT_VERSION,
     FormatMode,
-    response_format,
+    Instructions,
     retry_prompt,
-    system_prompt,
-    user_prompt,
 )
+from askg.llm.openai_chat import Completion, OpenAIChat
+from askg.llm.retry import RetryPolicy
 from askg.schema import Decomposition
 
-NO_KEY = "no-key"  # local OpenAI-compatible servers accept any key; the SDK insists on one
+__all__ = ["DecompositionClient", "LLMConfig", "LLMFailure", "LLMUnreachable", "rule_problems", "validate_answer"]
 
-
-CONNECT_TIMEOUT_S = 10.0
 OPENAI_DEFAULT_URL = "https://api.openai.com/v1"
 
 
@@ -50,6 +61,7 @@ class LLMConfig(BaseModel):
     circuit_failures: int = Field(DEFAULT_MAX_FAILURES, ge=1)
     circuit_window_s: float = Field(DEFAULT_WINDOW_S, gt=0)
     prompt_version: str = PROMPT_VERSION
+    temperature: float = Field(DEFAULT_TEMPERATURE, ge=0, le=2)
     # None: the server's default length; after a truncated answer (finish_reason "length") the request
     # is repeated with max_tokens doubled, never above max_tokens_limit
     max_tokens: int | None = Field(None, ge=1)
@@ -60,52 +72,73 @@ class LLMConfig(BaseModel):
     def url(self) -> str:
         return self.base_url or OPENAI_DEFAULT_URL
 
+    @property
+    def instructions(self) -> Instructions:
+        return Instructions(
+            model=self.model, temperature=self.temperature, body_parts=self.body_parts, version=self.prompt_version
+        )
 
-class LLMFailure(Exception):
-    """The class could not be decomposed; the message is the one-line reason for the summary."""
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(self.max_retries, Backoff(self.backoff_base_s, self.backoff_max_s))
 
 
-class LLMUnreachable(LLMFailure):
-    """The circuit is open: the server could not be reached for long enough to stop asking."""
+class ChatTransport(Protocol):
+    async def complete(self, body: dict[str, Any]) -> Completion:
+        """One chat completion; raises askg.llm.errors.TransportError subclasses only."""
+        ...
 
-
-@dataclass
-class CallCounter:
-    requests: int = 0
-    retries: int = 0
-    invalid_answers: int = 0
-    by_status: dict[str, int] = field(default_factory=dict)
-
-    def note(self, what: str) -> None:
-        self.by_status[what] = self.by_status.get(what, 0) + 1
+    async def close(self) -> None: ...
 
 
 class DecompositionClient:
-    def __init__(self, config: LLMConfig) -> None:
+    """A `Decomposer` (askg.llm.decomposer) over an OpenAI-compatible chat server."""
+
+    def __init__(self, config: LLMConfig, transport: ChatTransport | None = None) -> None:
         self.config = config
-        key = config.api_key.get_secret_value() if config.api_key else NO_KEY
-        timeout = openai.Timeout(config.timeout_s, connect=min(CONNECT_TIMEOUT_S, config.timeout_s))
-        self._client = openai.AsyncOpenAI(api_key=key, base_url=config.base_url, timeout=timeout, max_retries=0)
-        self._backoff = Backoff(config.backoff_base_s, config.backoff_max_s)
-        self._system = system_prompt(config.body_parts)
-        self.calls = CallCounter()
+        key = config.api_key.get_secret_value() if config.api_key else None
+        self._transport = transport or OpenAIChat(config.base_url, key, config.timeout_s)
+        self._instructions = config.instructions
+        self._policy = config.retry_policy
+        self._calls = CallCounter()
         self.circuit = CircuitBreaker(config.circuit_failures, config.circuit_window_s)
         # the response_format this server accepts, learnt from its HTTP 400s and kept for later requests
         self.format_mode: FormatMode = FORMAT_FALLBACKS[0]
 
-    def _request_options(self, messages: list[dict[str, str]], max_tokens: int | None) -> dict[str, object]:
+    @property
+    def instructions(self) -> Instructions:
+        return self._instructions
+
+    @property
+    def calls(self) -> CallCounter:
+        return self._calls
+
+    @property
+    def stopped(self) -> str | None:
+        return str(self.unreachable()) if self.circuit.opened else None
+
+    def _request_body(self, messages: list[dict[str, str]], max_tokens: int | None) -> dict[str, Any]:
         """Only what this server is known to accept: no response_format it rejected, no max_tokens
         unless an answer came back truncated (or the user set one)."""
-        options: dict[str, object] = {"model": self.config.model, "messages": messages, "temperature": 0.2}
-        fmt = response_format(self.format_mode)
+        body: dict[str, Any] = {
+            "model": self._instructions.model, "messages": messages, "temperature": self._instructions.temperature
+        }
+        fmt = self._instructions.response_format(self.format_mode)
         if fmt is not None:
-            options["response_format"] = fmt
+            body["response_format"] = fmt
         if max_tokens is not None:
-            options["max_tokens"] = max_tokens
-        return options
+            body["max_tokens"] = max_tokens
+        return body
 
-    def _fall_back_format(self) -> bool:
-        """Step down to the next response_format after an HTTP 400; False when none was sent."""
+    def _fall_back_format(self, error: HTTPStatusError) -> bool:
+        """Step down to the next response_format when the server rejected this one; False when the
+        error is not about it or none was sent. A rejection is an HTTP 400, or an HTTP 422 or 500
+        whose message names the response_format (llama.cpp's server answers `json_schema` so)."""
+        about_format = error.status == 400 or (
+            error.status in (422, 500) and "response_format" in error.detail
+        )
+        if not about_format:
+            return False
         index = FORMAT_FALLBACKS.index(self.format_mode)
         if index + 1 >= len(FORMAT_FALLBACKS):
             return False
@@ -117,19 +150,20 @@ class DecompositionClient:
         return LLMUnreachable(f"LLM server {self.config.url} unreachable: {self.circuit.describe()}")
 
     async def close(self) -> None:
-        await self._client.close()
+        await self._transport.close()
 
     async def decompose(self, class_name: str) -> Decomposition:
         """A validated decomposition of `class_name`, or LLMFailure with the reason."""
-        messages: list[dict[str, str]] = [
-            {"role": "system", "content": self._system},
-            {"role": "user", "content": user_prompt(class_name)},
-        ]
+        messages = self._instructions.messages(class_name)
         last_error = ""
         for _ in range(self.config.max_invalid + 1):
             content = await self._complete(messages)
             try:
-                return validate_answer(content)
+                decomposition = validate_answer(content)
+                problems = rule_problems(decomposition, self._instructions.body_parts)
+                if problems:
+                    raise ValueError(f"does not follow the rules ({'; '.join(problems)})")
+                return decomposition
             except ValueError as exc:
                 self.calls.invalid_answers += 1
                 last_error = str(exc)
@@ -145,11 +179,11 @@ class DecompositionClient:
         larger max_tokens, up to max_tokens_limit."""
         max_tokens = self.config.max_tokens
         while True:
-            content, finish_reason, used = await self._request(messages, max_tokens)
-            if finish_reason != "length":
-                return content
+            completion = await self._request(messages, max_tokens)
+            if completion.finish_reason != "length":
+                return completion.content
             self.calls.note("length")
-            grown = max(2 * (max_tokens or used or 512), 1024)
+            grown = max(2 * (max_tokens or completion.completion_tokens or 512), 1024)
             limit = self.config.max_tokens_limit
             if max_tokens is not None and max_tokens >= limit:
                 raise LLMFailure(
@@ -159,57 +193,43 @@ class DecompositionClient:
             max_tokens = min(grown, limit)
             self.calls.retries += 1
 
-    async def _request(
-        self, messages: list[dict[str, str]], max_tokens: int | None
-    ) -> tuple[str, str | None, int]:
-        """One chat completion with transport retries and the response_format fallback; returns the
-        content, the finish reason and the completion tokens used (0 when not reported)."""
+    async def _request(self, messages: list[dict[str, str]], max_tokens: int | None) -> Completion:
+        """One chat completion under the retry policy, with the response_format fallback."""
         attempt = 0
         while True:
             if self.circuit.opened:
                 raise self.unreachable()
             self.calls.requests += 1
             try:
-                response = await self._client.chat.completions.create(  # type: ignore[call-overload]
-                    **self._request_options(messages, max_tokens)
-                )
+                completion = await self._transport.complete(self._request_body(messages, max_tokens))
                 self.circuit.success()
-                if not response.choices:
-                    raise ValueError("no choices in the response")
-                choice = response.choices[0]
-                used = response.usage.completion_tokens if response.usage else 0
-                return choice.message.content or "", choice.finish_reason, used or 0
-            except openai.APIStatusError as exc:
+                return completion
+            except HTTPStatusError as exc:
                 self.circuit.success()  # an HTTP answer: the server is there
-                status = exc.status_code
-                self.calls.note(str(status))
-                if status == 400 and self._fall_back_format():
+                self.calls.note(str(exc.status))
+                if self._fall_back_format(exc):
                     continue  # the server rejected the response_format, not the request: ask again now
-                if status != 429 and status < 500 and status != 408:
-                    raise LLMFailure(f"HTTP {status} from the LLM server: {_short(exc.message)}") from None
-                retry_after = parse_retry_after(exc.response.headers)
-                reason = f"HTTP {status}"
-            except openai.APITimeoutError as exc:
-                self.calls.note("timeout")
-                retry_after, reason = None, f"timeout after {self.config.timeout_s:g} s"
-                if type(exc.__cause__).__name__ == "ConnectTimeout":  # the SDK's HTTP library's class
-                    reason = f"connect timeout after {min(CONNECT_TIMEOUT_S, self.config.timeout_s):g} s"
-                    self.circuit.failure(reason)
-            except openai.APIConnectionError as exc:
-                self.calls.note("connection")
-                retry_after, reason = None, f"connection error ({_connection_cause(exc)})"
-                self.circuit.failure(reason)
-            except (ValueError, openai.APIResponseValidationError) as exc:
-                # a 200 whose body is not a chat completion: treat like a server fault
-                self.calls.note("bad-response")
-                retry_after, reason = None, f"malformed response ({_short(str(exc))})"
+                if not self._policy.retryable(exc):
+                    raise LLMFailure(f"HTTP {exc.status} from the LLM server: {exc.message}") from None
+                error: TransportError = exc
+            except TransportError as exc:
+                self.calls.note(_status_name(exc))
+                if exc.unreachable:
+                    self.circuit.failure(exc.reason)
+                error = exc
             attempt += 1
             if self.circuit.opened:
                 raise self.unreachable()
-            if attempt > self.config.max_retries:
-                raise LLMFailure(f"gave up after {attempt} requests: {reason}")
+            if not self._policy.should_retry(error, attempt):
+                raise LLMFailure(f"gave up after {attempt} requests: {error.reason}")
             self.calls.retries += 1
-            await asyncio.sleep(self._backoff.delay(attempt, retry_after))
+            await asyncio.sleep(self._policy.delay(attempt, error))
+
+
+def _status_name(error: TransportError) -> str:
+    if isinstance(error, RequestTimedOut):
+        return "timeout"
+    return "bad-response" if isinstance(error, MalformedResponse) else "connection"
 
 
 def validate_answer(content: str) -> Decomposition:
@@ -232,6 +252,25 @@ def validate_answer(content: str) -> Decomposition:
     return decomposition
 
 
+def rule_problems(decomposition: Decomposition, body_parts: tuple[str, ...] = ()) -> list[str]:
+    """The rules of curated seeds that an LLM answer must follow too, as model-readable reasons:
+    3-5 phases, at least 2 different body parts moving, at least 1 scene, body parts from the
+    vocabulary (when one is given)."""
+    problems = []
+    if not MIN_PHASES <= len(decomposition.phases) <= MAX_PHASES:
+        problems.append(f"phases: give {MIN_PHASES} to {MAX_PHASES} phases, not {len(decomposition.phases)}")
+    moving = {m.body_part for p in decomposition.phases for m in p.motions}
+    if len(moving) < MIN_BODY_PARTS:
+        problems.append(f"motions: move at least {MIN_BODY_PARTS} different body parts, not {len(moving)}")
+    if len(decomposition.scenes) < MIN_SCENES:
+        problems.append("scenes: give at least one scene")
+    if body_parts:
+        unknown = sorted((moving | {p.body_part for p in decomposition.poses}) - set(body_parts))
+        if unknown:
+            problems.append(f"body_part: {', '.join(unknown)} not in the vocabulary")
+    return problems
+
+
 def _objects_without_predicate(raw: object) -> list[str]:
     """Objects answered without a predicate (a bare name, or no or an empty "predicate")."""
     objects = raw.get("objects") if isinstance(raw, dict) else None
@@ -244,25 +283,3 @@ def _objects_without_predicate(raw: object) -> list[str]:
         elif isinstance(item, dict) and not str(item.get("predicate") or "").strip():
             missing.append(repr(item.get("name")))
     return missing
-
-
-def _connection_cause(exc: BaseException) -> str:
-    """The most specific reason in the chain (e.g. "Connection refused" under the HTTP library's
-    "All connection attempts failed")."""
-    seen: set[int] = set()
-    queue: list[BaseException] = [exc]
-    while queue:
-        current = queue.pop(0)
-        if id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, OSError) and current.errno:
-            return os.strerror(current.errno)
-        queue.extend(getattr(current, "exceptions", ()))  # an exception group of per-address attempts
-        queue.extend(e for e in (current.__cause__, current.__context__) if e is not None)
-    return _short(str(exc.__cause__ or exc))
-
-
-def _short(text: str, limit: int = 160) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else "no detail"
-    return line if len(line) <= limit else line[: limit - 1] + "…"

@@ -6,8 +6,10 @@ random fault with probability `fault_rate`, else a good answer. Requests are rec
 headers, class and behaviour.
 
 Server-wide quirks: `rejects_formats` lists the response_format types answered with HTTP 400 (as a
-server without grammar support does); with `needs_max_tokens` set, a good answer requested without a
-max_tokens at least that large comes back cut off with finish_reason "length".
+server without grammar support does), or with `format_error_status` 500 and a request-validation
+message naming response_format (as llama.cpp's server answers `json_schema`); with
+`needs_max_tokens` set, a good answer requested without a max_tokens at least that large comes back
+cut off with finish_reason "length".
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ Behaviour = Literal[
     "ok", "invalid_json", "schema", "429", "500", "hang", "drop", "401", "400",
     # real servers' quirks around a good answer
     "fenced", "chatty", "think", "unfinished_think",
+    # valid JSON of the schema that breaks the rules for LLM answers (1 phase, 1 body part, no scene)
+    "short",
 ]
 FAULTS: tuple[Behaviour, ...] = ("invalid_json", "schema", "429", "500", "hang", "drop")
 CLASS_PREFIX = "Action class: "
@@ -77,6 +81,7 @@ class FakeOpenAIServer:
     policy: dict[str, list[Behaviour]] = field(default_factory=dict)
     requests: list[RecordedRequest] = field(default_factory=list)
     rejects_formats: set[str] = field(default_factory=set)
+    format_error_status: int = 400
     needs_max_tokens: int = 0
 
     def __post_init__(self) -> None:
@@ -148,9 +153,14 @@ class FakeOpenAIServer:
         if format_type in self.rejects_formats:
             with self._lock:
                 headers = {k.lower(): v for k, v in handler.headers.items()}
-                self.requests.append(RecordedRequest(class_name, "400", headers, body, time.monotonic()))
+                rejected: Behaviour = "500" if self.format_error_status == 500 else "400"
+                self.requests.append(RecordedRequest(class_name, rejected, headers, body, time.monotonic()))
+            status = self.format_error_status
             message = f"response_format type {format_type!r} is not supported"
-            self._send(handler, 400, {"error": {"message": message, "type": "invalid_request_error"}})
+            if status == 500:  # llama-cpp-python's wording: the request model's validation error
+                message = ("1 validation error:\n  {'type': 'literal_error', 'loc': ('body', 'response_format', "
+                           "'type'), 'msg': \"Input should be 'text' or 'json_object'\"}")
+            self._send(handler, status, {"error": {"message": message, "type": "invalid_request_error"}})
             return
         behaviour = self._choose(class_name)
         with self._lock:
@@ -181,6 +191,8 @@ class FakeOpenAIServer:
                 "chatty": f"Sure! Here is the decomposition:\n{good}\nI hope this helps {{:-)}}.",
                 "think": f"<think>\nThe user wants {{JSON}}. Phases: start, middle, end.\n</think>\n\n{good}",
                 "unfinished_think": "<think>\nLet me think about {the phases} of this",
+                "short": json.dumps({"objects": [{"name": "rope", "predicate": "climbs"}], "phases": [
+                    {"text": "climbing", "motions": [{"body_part": "hands", "motion": "grip"}]}]}),
             }.get(behaviour) or good
             finish_reason = "stop"
             max_tokens = body.get("max_tokens") or 0

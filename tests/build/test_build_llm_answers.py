@@ -11,7 +11,7 @@ from askg.builder import Builder, BuildOptions
 from askg.class_lists import ClassEntry
 from askg.llm.cache import ResponseCache
 from askg.llm.client import validate_answer
-from askg.llm.prompts import PROMPT_VERSION, response_format, system_prompt
+from askg.llm.instructions import PROMPT_VERSION, Instructions, response_format, system_prompt
 from askg.schema import Decomposition
 from askg.store.embedded import EmbeddedStore
 from askg.vocabulary import load_vocabulary
@@ -56,9 +56,10 @@ def test_build_folds_answers_onto_the_vocabulary(tmp_path: Path) -> None:
     answer["objects"].append({"name": "sofa", "predicate": "sits on"})
     answer["scenes"] = ["party room"]
     cache = ResponseCache(tmp_path / "cache")
-    cache.put("m", PROMPT_VERSION, "watching tv", Decomposition.model_validate(answer))
+    instructions = Instructions(model="m")
+    cache.put(instructions, "watching tv", Decomposition.model_validate(answer))
     store = EmbeddedStore(tmp_path / "g.json")
-    options = BuildOptions(dataset="mini", model="m")
+    options = BuildOptions(dataset="mini", instructions=instructions)
     builder = Builder(store, {}, cache, None, options, vocabulary=load_vocabulary(SHIPPED))
     summary = builder.build([ClassEntry("watching tv", 1)])
     assert summary.counts["cache"] == 1

@@ -102,5 +102,7 @@ def test_validate_answer_rejects_empty_phases_and_extra_keys() -> None:
     with pytest.raises(ValueError, match="phases"):
         validate_answer('{"objects": [{"name": "rope", "predicate": "climbs"}], "phases": []}')
     with pytest.raises(ValueError, match="colour"):
-        validate_answer('{"objects": [{"name": "rope", "predicate": "climbs"}], "colour": "red", "phases": [{"text": "x"}]}')
+        validate_answer(
+            '{"objects": [{"name": "rope", "predicate": "climbs"}], "colour": "red", "phases": [{"text": "x"}]}'
+        )
     assert validate_answer('```json\n{"scenes": ["gym"], "phases": [{"text": "x"}]}\n```').scenes == ["gym"]

