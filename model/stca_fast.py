@@ -70,6 +70,14 @@ def _split_order(split: TokenSplit, frames_total: int, length: int, device: torc
     return order + torch.arange(0, frames_total * length, length, device=device)[:, None]
 
 
+def _gather_rows(rows: Tensor, index: Tensor) -> Tensor:
+    """rows[index] for a permutation ``index``, written as an index_copy to the inverse positions: its backward
+    is then a plain row gather (index_select's is a zero fill and a scatter-add)."""
+    inverse = torch.empty_like(index)
+    inverse[index] = torch.arange(index.numel(), device=index.device)
+    return rows.new_empty(rows.shape).index_copy_(0, inverse, rows)
+
+
 def _low_rank_basis(block: StcaBlock, width: int, num_scales: int) -> Tensor:
     """(3D, w + 2) = [W[:, :w] * g[:w], W g, W b + bias], value rows divided by the number of scales."""
     ln, attn = block.ln_1, block.attn
@@ -142,7 +150,7 @@ def fast_stca_forward(block: StcaBlock, x: Tensor, num_frames: int, split: Token
     order = _split_order(split, frames_total, length, x.device)
     mixed_order, masked_order = order[:, :rows].flatten(), order[:, rows:].flatten()
     x_flat = x.reshape(-1, dim)
-    x_split = x_flat.index_select(0, order.flatten()).view(frames_total, length, dim)
+    x_split = _gather_rows(x_flat, order.flatten()).view(frames_total, length, dim)
 
     qkv = F.linear(block.ln_1(x_split), attn.in_proj_weight, attn.in_proj_bias)
     sequences, head_change = _mixed_sequences(block, x_split[:, :rows], qkv[:, :rows], num_frames)
