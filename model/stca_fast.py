@@ -22,11 +22,12 @@ Results differ from the reference by float rounding only (see tests/model).
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from torch.autograd.function import FunctionCtx
 
 from model.channel_mixing import mix_head_channels, mixed_width
 from model.masking import TokenSplit
@@ -63,19 +64,54 @@ def _mixing_sources(num_frames: int, rows: int, dim: int, fold: int, scales: tup
 
 
 def _split_order(split: TokenSplit, frames_total: int, length: int, device: torch.device) -> Tensor:
-    """(BT, L) flat row index into x.flatten(0, 1) that lists each frame's tokens as [CLS, kept, masked]."""
+    """Flat row index (BT*L,) into x.flatten(0, 1) that lists each frame's tokens as [CLS, kept, masked]."""
     kept = split.kept.reshape(frames_total, -1)
     masked = split.masked.reshape(frames_total, -1)
     order = torch.cat([kept.new_full((frames_total, 1), -1), kept, masked], dim=1) + 1
-    return order + torch.arange(0, frames_total * length, length, device=device)[:, None]
+    return (order + torch.arange(0, frames_total * length, length, device=device)[:, None]).flatten()
 
 
-def _gather_rows(rows: Tensor, index: Tensor) -> Tensor:
-    """rows[index] for a permutation ``index``, written as an index_copy to the inverse positions: its backward
-    is then a plain row gather (index_select's is a zero fill and a scatter-add)."""
-    inverse = torch.empty_like(index)
-    inverse[index] = torch.arange(index.numel(), device=index.device)
-    return rows.new_empty(rows.shape).index_copy_(0, inverse, rows)
+class _PermuteRows(torch.autograd.Function):
+    """rows[order] for a permutation ``order`` of the rows; the backward is the inverse permutation, a row
+    gather again (index_select's own backward is a zero fill and a scatter-add)."""
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, rows: Tensor, order: Tensor, inverse: Tensor) -> Tensor:
+        ctx.save_for_backward(inverse)
+        return rows.index_select(0, order)
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor, None, None]:
+        (inverse,) = ctx.saved_tensors  # type: ignore[attr-defined]
+        return grad.index_select(0, inverse), None, None
+
+
+def _permute_rows(rows: Tensor, order: Tensor, inverse: Tensor) -> Tensor:
+    """(BT, L, D) tokens with the rows of rows.flatten(0, 1) taken in ``order``."""
+    return cast(Tensor, _PermuteRows.apply(rows.reshape(-1, rows.shape[-1]), order, inverse)).view(rows.shape)
+
+
+class _RowStatistics(torch.autograd.Function):
+    """Mean and variance + eps of the rows of x, read off LayerNorm's statistics (no extra pass), with the
+    gradient LayerNorm's statistics outputs do not carry: d mean = 1/D, d (var + eps) = 2 (x - mean) / D."""
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, rows: Tensor, mean: Tensor, rstd: Tensor) -> tuple[Tensor, Tensor]:
+        ctx.save_for_backward(rows, mean)
+        return mean.clone(), rstd.pow(-2)
+
+    @staticmethod
+    def backward(
+        ctx: FunctionCtx, grad_mean: Tensor | None, grad_variance: Tensor | None
+    ) -> tuple[Tensor | None, None, None]:
+        rows, mean = ctx.saved_tensors  # type: ignore[attr-defined]
+        dim = rows.shape[-1]
+        grad = None
+        if grad_variance is not None:
+            grad = (rows - mean) * (grad_variance * (2.0 / dim))
+        if grad_mean is not None:
+            grad = grad_mean / dim if grad is None else grad.add_(grad_mean / dim)
+        return grad, None, None
 
 
 def _low_rank_basis(block: StcaBlock, width: int, num_scales: int) -> Tensor:
@@ -101,18 +137,18 @@ def _value_scale(num_scales: int, like: Tensor) -> Tensor:
 
 
 def _mixed_sequences(
-    block: StcaBlock, x_rows: Tensor, qkv_rows: Tensor, num_frames: int
+    block: StcaBlock, x_rows: Tensor, qkv_rows: Tensor, mean: Tensor, rstd: Tensor, num_frames: int
 ) -> tuple[Tensor, Tensor]:
     """QKV of every scale's [CLS, mixed kept] sequence, (B*S*T, 1+n, 3D) with values divided by S, without
     re-projecting, and the change of the rows' head channels averaged over scales (BT, 1+n, w).
 
-    x_rows: (BT, 1+n, D) input rows [CLS, kept]; qkv_rows: their QKV."""
+    x_rows: (BT, 1+n, D) input rows [CLS, kept]; qkv_rows, mean, rstd: their QKV and LayerNorm statistics."""
     config, ln = block.config, block.ln_1
     frames_total, rows, dim = x_rows.shape
     batch = frames_total // num_frames
     num_scales = len(config.temporal_scales)
     width = mixed_width(dim, config.channel_fold)
-    variance, mean = torch.var_mean(x_rows, dim=-1, correction=0, keepdim=True)  # differentiable, unlike LN's
+    mean, variance = _RowStatistics.apply(x_rows, mean, rstd)  # variance + eps
 
     head = x_rows[..., :width].reshape(batch, num_frames, rows, width)
     padded = torch.cat([head, head.new_zeros(batch, 1, rows, width)], dim=1)
@@ -126,8 +162,8 @@ def _mixed_sequences(
     mean_shift = delta.sum(dim=-1, keepdim=True) / dim
     # D * (var' - var) = sum over head channels of (h' - mu)^2 - (h - mu)^2, minus D * (mu' - mu)^2
     square_change = (delta * torch.add(delta, head - mean, alpha=2)).sum(dim=-1, keepdim=True)
-    mixed_rstd = torch.rsqrt(variance + square_change / dim - mean_shift.square() + ln.eps)
-    ratio = mixed_rstd * torch.sqrt(variance + ln.eps)
+    mixed_rstd = torch.rsqrt(variance + square_change / dim - mean_shift.square())
+    ratio = mixed_rstd * torch.sqrt(variance)
     coefficients = torch.cat([delta * mixed_rstd, -mean_shift * mixed_rstd, 1 - ratio], dim=-1)
     basis = _low_rank_basis(block, width, num_scales)
     low_rank = torch.matmul(coefficients.to(qkv_rows.dtype), basis.t().to(qkv_rows.dtype))
@@ -140,44 +176,55 @@ def _mixed_sequences(
     return sequences.view(-1, rows, 3 * dim), head_change
 
 
+def _sum_over_scales(attended: Tensor) -> Tensor:
+    """(B, S, ...) -> (B, ...) as S - 1 elementwise adds (a reduction over a middle dim is slower)."""
+    parts = attended.unbind(dim=1)
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return total
+
+
 @register_stca_formulation("fast")
 def fast_stca_forward(block: StcaBlock, x: Tensor, num_frames: int, split: TokenSplit) -> Tensor:
     """x: (B*T, 1 + P*P, D) batch-first, CLS first."""
-    config, attn = block.config, block.attn
+    config, attn, ln = block.config, block.attn, block.ln_1
     frames_total, length, dim = x.shape
     heads = attn.num_heads
     rows = 1 + split.kept.shape[-1]  # CLS + kept
     order = _split_order(split, frames_total, length, x.device)
-    mixed_order, masked_order = order[:, :rows].flatten(), order[:, rows:].flatten()
-    x_flat = x.reshape(-1, dim)
-    x_split = _gather_rows(x_flat, order.flatten()).view(frames_total, length, dim)
+    inverse = torch.empty_like(order)
+    inverse[order] = torch.arange(order.numel(), device=order.device)
+    xp = _permute_rows(x, order, inverse)
 
-    qkv = F.linear(block.ln_1(x_split), attn.in_proj_weight, attn.in_proj_bias)
-    sequences, head_change = _mixed_sequences(block, x_split[:, :rows], qkv[:, :rows], num_frames)
-    scales = len(config.temporal_scales)
+    normed, mean, rstd = torch.native_layer_norm(xp, (dim,), ln.weight, ln.bias, ln.eps)
+    qkv = F.linear(normed, attn.in_proj_weight, attn.in_proj_bias)
+    sequences, head_change = _mixed_sequences(
+        block, xp[:, :rows], qkv[:, :rows], mean[:, :rows], rstd[:, :rows], num_frames
+    )
     query, key, value = sequences.split(dim, dim=-1)
-    mixed = _attend(query, key, value, heads).view(-1, scales, num_frames, rows, dim).sum(dim=1)
-    out_proj = attn.out_proj
+    scales = len(config.temporal_scales)
+    mixed = _sum_over_scales(_attend(query, key, value, heads).view(-1, scales, num_frames, rows, dim))
+    mixed = mixed.view(frames_total, rows, dim)
+    width = head_change.shape[-1]
     query, key, value = qkv.split(dim, dim=-1)
+    out_proj = attn.out_proj
 
     if config.mlp_input == "full":
-        full_split = _attend(query, key, value, heads)
-        full_attended = full_split.new_empty(x_flat.shape).index_copy_(0, order.flatten(), full_split.flatten(0, 1))
-        full = x_flat + block.ls_1(F.linear(full_attended, out_proj.weight, out_proj.bias))
-        mixed_residual = block.ls_1(F.linear(mixed.view(-1, dim), out_proj.weight, out_proj.bias))
-        mixed_x = x_split[:, :rows]
-        mixed_x = torch.cat([mixed_x[..., : head_change.shape[-1]] + head_change, mixed_x[..., head_change.shape[-1] :]], -1)
-        padded = full.index_copy(0, mixed_order, mixed_x.flatten(0, 1) + mixed_residual)
-        out = padded + block.ls_2(block.mlp(block.ln_2(full)))
-        return out.view(frames_total, length, dim)
-
-    attended = mixed.new_empty(x_flat.shape).index_copy_(0, mixed_order, mixed.flatten(0, 2))
-    if rows < length:
-        masked = _attend(query[:, rows:], key, value, heads)
-        attended.index_copy_(0, masked_order, masked.flatten(0, 1))
-    padded = x_flat + block.ls_1(F.linear(attended, out_proj.weight, out_proj.bias))
-    width = head_change.shape[-1]
-    columns = torch.arange(width, device=x.device)
-    padded.index_put_((mixed_order[:, None], columns), head_change.flatten(0, 1).to(padded.dtype), accumulate=True)
-    out = padded + block.ls_2(block.mlp(block.ln_2(padded)))
-    return out.view(frames_total, length, dim)
+        full_attended = _attend(query, key, value, heads)
+        projected = F.linear(torch.cat([mixed, full_attended], dim=1), out_proj.weight, out_proj.bias)
+        projected = block.ls_1(projected)
+        full = xp + projected[:, rows:]
+        mixed_out = xp[:, :rows] + projected[:, :rows]
+        mixed_out[..., :width] += head_change
+        padded = torch.cat([mixed_out, full[:, rows:]], dim=1)
+        permuted = padded + block.ls_2(block.mlp(block.ln_2(full)))
+    else:
+        attended = mixed
+        if rows < length:
+            attended = torch.cat([mixed, _attend(query[:, rows:], key, value, heads)], dim=1)
+        projected = block.ls_1(F.linear(attended, out_proj.weight, out_proj.bias))
+        projected[:, :rows, :width] += head_change  # the mixed tokens' residual carries their mixed heads
+        padded = xp + projected
+        permuted = padded + block.ls_2(block.mlp(block.ln_2(padded)))
+    return _permute_rows(permuted, inverse, order)
