@@ -1,21 +1,21 @@
 """STCA fast formulation ("fast"): the reference function at about the cost of a plain block.
 
 Per block, all exact in exact arithmetic:
-* The residual stream stays in raster order. Only the attention input is gathered into [CLS, kept, masked]
-  order per frame (one row gather) and only the attention output goes back (two row copies), so every
-  selection in between is a slice.
+* Tokens are reordered once to [CLS, kept, masked] per frame (attention does not depend on the order of keys),
+  so every later selection is a slice; the output goes back to raster order once, at the end. Both are row
+  gathers, and so are their gradients.
 * One LayerNorm and one QKV projection of all tokens. A mixed kept token differs from its input token only in
   the ``w = 2*D/fold`` head channels (change ``delta``). With LN(x) = g*(x - mu)*r + b and c = W b + bias,
   its QKV is ``ratio*qkv + [r'*delta, -(mu' - mu)*r', 1 - ratio] @ [W[:, :w]*g[:w], W g, c]^T`` with
   ``ratio = r'/r``: a per-row rescale plus a rank-(w+2) product, where the new statistics mu', r' follow from
-  the old ones and head-channel sums. One gather mixes the head channels of every scale (the CLS row reads
-  its own frame, so its change is 0 and it rides along); one matmul and one fused multiply-add give every
-  scale's sequence.
-* The scales' attention outputs are averaged before the output projection (it is linear): their values are
-  pre-scaled by 1/S inside that multiply-add, so the average is one sum.
+  LayerNorm's own statistics and head-channel sums. One gather mixes the head channels of every scale (the
+  CLS row reads its own frame, so its change is 0 and it rides along); one matmul and one multiply-add give
+  every scale's sequence.
+* The scales' attention outputs are averaged before the output projection (it is linear); their values are
+  pre-scaled by 1/S inside that multiply-add, so the average is a sum.
 * With the MLP reading the padded tensor, the full path is needed at masked positions only, so only their
   queries are attended, and mixed and masked rows share one output projection.
-Every statistic is computed with differentiable ops, so training gets exact gradients.
+Gradients are exact too: LayerNorm's statistics outputs carry no gradient, so ``_RowStatistics`` supplies it.
 Results differ from the reference by float rounding only (see tests/model).
 """
 
@@ -50,7 +50,6 @@ def _mixing_sources(num_frames: int, rows: int, dim: int, fold: int, scales: tup
     """(S*T, rows, w) frame each mixed head channel is read from (``num_frames``: a zero frame), for the
     [CLS, kept] rows of every frame and scale; the CLS row reads its own frame. Derived from
     ``mix_head_channels`` itself, applied to frame numbers."""
-    width = mixed_width(dim, fold)
     frame_numbers = torch.arange(1, num_frames + 1, dtype=torch.float64)[None, :, None, None]
     probe = frame_numbers.expand(1, num_frames, 1, dim)
     tables = []
@@ -143,7 +142,7 @@ def _mixed_sequences(
     re-projecting, and the change of the rows' head channels averaged over scales (BT, 1+n, w).
 
     x_rows: (BT, 1+n, D) input rows [CLS, kept]; qkv_rows, mean, rstd: their QKV and LayerNorm statistics."""
-    config, ln = block.config, block.ln_1
+    config = block.config
     frames_total, rows, dim = x_rows.shape
     batch = frames_total // num_frames
     num_scales = len(config.temporal_scales)
