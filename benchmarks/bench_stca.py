@@ -1,16 +1,21 @@
 """Benchmark STCA formulations against plain per-frame CLIP (ViT-B/16 shapes, random weights, CPU fp32).
 
-Run: python -m benchmarks.bench_stca [--quick] [--backward-flops] [--model ViT-B-16] [--frames 8] [--repeats 5]
-     [--threads 2] [--variants plain,fast,...] [--compile]
+Run: python -m benchmarks.bench_stca [--quick] [--backward-flops] [--model ViT-B-16] [--frames 8] [--repeats 4]
+     [--threads 2] [--variants plain,fast,official,fast-full] [--compile]
+(defaults: plain, fast and official, 4 timed rounds after one warm-up round: about 4 minutes on a quiet machine)
 Every variant is its own copy of the same visual tower (plain = untouched open_clip blocks). Variants are
 measured interleaved (one repetition of every variant, then the next round), so machine noise hits them
 alike; the table gives the median time, its ratio to plain CLIP, and the range of the per-round ratios.
+The load average before and after is printed: on a busy machine the ratios grow with the load (STCA runs more,
+smaller kernels than plain CLIP), so compare figures taken on a quiet machine.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import os
+import platform
 import statistics
 import time
 from collections.abc import Callable
@@ -84,15 +89,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default="ViT-B-16")
     parser.add_argument("--frames", type=int, default=8)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--variants", default=",".join(v.key for v in VARIANTS), help="comma-separated keys")
+    parser.add_argument("--variants", default="plain,fast,official", help="comma-separated keys")
     parser.add_argument("--compile", action="store_true", help="add torch.compile'd plain and fast variants")
     parser.add_argument("--quick", action="store_true", help="one repetition, no warm-up")
     parser.add_argument("--backward-flops", action="store_true", help="also count forward + backward FLOPs (slow)")
     args = parser.parse_args()
     repeats = 1 if args.quick else args.repeats
     torch.set_num_threads(args.threads)
+    started, load_before = time.perf_counter(), _load_average()
 
     known = {variant.key: variant for variant in (*VARIANTS, *COMPILED)}
     keys = ["plain"] + [key for key in args.variants.split(",") if key and key != "plain"]
@@ -149,6 +155,21 @@ def main() -> None:
         fwd_flops = f"{flops[False][index] / 1e9:10.1f}" if flops[False][index] else f"{'-':>10}"
         bwd_flops = f"{flops[True][index] / 1e9:10.1f}" if True in flops and flops[True][index] else f"{'-':>10}"
         print(f"{variant.name:34} {cells[0]} {cells[1]} {fwd_flops} {bwd_flops} {params:11,d}")
+    for index, variant in enumerate(variants[1:], start=1):
+        ratios = [statistics.median(times[mode][index]) / base[mode] for mode in (False, True)]
+        print(f"{variant.key}: forward {ratios[0]:.3f}x, forward+backward {ratios[1]:.3f}x plain CLIP")
+    print(
+        f"load average (1 min) {load_before} before, {_load_average()} after, on {os.cpu_count()} CPUs "
+        f"({platform.processor() or platform.machine()}); torch {torch.__version__}, open_clip "
+        f"{open_clip.__version__}; {time.perf_counter() - started:.0f} s"
+    )
+
+
+def _load_average() -> str:
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except OSError:
+        return "n/a"
 
 
 if __name__ == "__main__":

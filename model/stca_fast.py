@@ -1,28 +1,33 @@
 """STCA fast formulation ("fast"): the reference function at about the cost of a plain block.
 
 Per block, all exact in exact arithmetic:
-* Tokens are reordered once to [CLS, kept, masked] (attention does not depend on the order of keys), so
-  every later selection is a slice; the output goes back to raster order once, at the end.
+* Tokens are reordered once to [CLS, kept, masked] per frame (attention does not depend on the order of keys),
+  so every later selection is a slice; the output goes back to raster order once, at the end. Both are row
+  gathers, and so are their gradients.
 * One LayerNorm and one QKV projection of all tokens. A mixed kept token differs from its input token only in
   the ``w = 2*D/fold`` head channels (change ``delta``). With LN(x) = g*(x - mu)*r + b and c = W b + bias,
   its QKV is ``ratio*qkv + [r'*delta, -(mu' - mu)*r', 1 - ratio] @ [W[:, :w]*g[:w], W g, c]^T`` with
   ``ratio = r'/r``: a per-row rescale plus a rank-(w+2) product, where the new statistics mu', r' follow from
-  the old ones and head-channel sums. One matmul and one fused multiply-add give every scale's sequence;
-  the CLS row (ratio 1, coefficients 0) rides along unchanged.
-* The scales' attention outputs are averaged before the output projection (it is linear), and the mixed and
-  full paths share one output projection call.
+  LayerNorm's own statistics and head-channel sums. One gather mixes the head channels of every scale (the
+  CLS row reads its own frame, so its change is 0 and it rides along); one matmul and one multiply-add give
+  every scale's sequence.
+* The scales' attention outputs are averaged before the output projection (it is linear); their values are
+  pre-scaled by 1/S inside that multiply-add, so the average is a sum.
 * With the MLP reading the padded tensor, the full path is needed at masked positions only, so only their
-  queries are attended.
+  queries are attended, and mixed and masked rows share one output projection.
+Gradients are exact too: LayerNorm's statistics outputs carry no gradient, so ``_RowStatistics`` supplies it.
 Results differ from the reference by float rounding only (see tests/model).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from functools import lru_cache
+from typing import TYPE_CHECKING, cast
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from torch.autograd.function import FunctionCtx
 
 from model.channel_mixing import mix_head_channels, mixed_width
 from model.masking import TokenSplit
@@ -40,72 +45,143 @@ def _attend(query: Tensor, key: Tensor, value: Tensor, heads: int) -> Tensor:
     return out.transpose(-3, -2).flatten(-2)
 
 
-def _raster_to_split_order(split: TokenSplit, frames_total: int, length: int, device: torch.device) -> Tensor:
+@lru_cache(maxsize=64)
+def _mixing_sources(num_frames: int, rows: int, dim: int, fold: int, scales: tuple[int, ...]) -> Tensor:
+    """(S*T, rows, w) frame each mixed head channel is read from (``num_frames``: a zero frame), for the
+    [CLS, kept] rows of every frame and scale; the CLS row reads its own frame. Derived from
+    ``mix_head_channels`` itself, applied to frame numbers."""
+    frame_numbers = torch.arange(1, num_frames + 1, dtype=torch.float64)[None, :, None, None]
+    probe = frame_numbers.expand(1, num_frames, 1, dim)
+    tables = []
+    for scale in scales:
+        source = mix_head_channels(probe, fold, scale)[0, :, 0].long() - 1  # (T, w); -1 where no frame
+        source = torch.where(source < 0, num_frames, source)
+        table = source[:, None, :].repeat(1, rows, 1)
+        table[:, 0] = torch.arange(num_frames)[:, None]
+        tables.append(table)
+    return torch.cat(tables)
+
+
+def _split_order(split: TokenSplit, frames_total: int, length: int, device: torch.device) -> Tensor:
     """Flat row index (BT*L,) into x.flatten(0, 1) that lists each frame's tokens as [CLS, kept, masked]."""
-    kept = split.kept.reshape(frames_total, -1) + 1
-    masked = split.masked.reshape(frames_total, -1) + 1
-    cls = torch.zeros(frames_total, 1, dtype=kept.dtype, device=device)
-    order = torch.cat([cls, kept, masked], dim=1)
-    return (order + torch.arange(frames_total, device=device)[:, None] * length).flatten()
+    kept = split.kept.reshape(frames_total, -1)
+    masked = split.masked.reshape(frames_total, -1)
+    order = torch.cat([kept.new_full((frames_total, 1), -1), kept, masked], dim=1) + 1
+    return (order + torch.arange(0, frames_total * length, length, device=device)[:, None]).flatten()
 
 
-def _permute_rows(rows: Tensor, flat_order: Tensor, to_split_order: bool) -> Tensor:
-    """Gather (``to_split_order``) or scatter back the rows of (BT, L, D) tokens with one row copy.
+class _PermuteRows(torch.autograd.Function):
+    """rows[order] for a permutation ``order`` of the rows; the backward is the inverse permutation, a row
+    gather again (index_select's own backward is a zero fill and a scatter-add)."""
 
-    Written as ``index_copy`` both ways: its backward is a plain row gather (no scatter-add)."""
-    shape = rows.shape
-    flat = rows.reshape(-1, shape[-1])
-    out = torch.empty_like(flat)
-    if to_split_order:
-        inverse = torch.empty_like(flat_order)
-        inverse[flat_order] = torch.arange(flat_order.numel(), device=flat_order.device)
-        out.index_copy_(0, inverse, flat)
-    else:
-        out.index_copy_(0, flat_order, flat)
-    return out.view(shape)
+    @staticmethod
+    def forward(ctx: FunctionCtx, rows: Tensor, order: Tensor, inverse: Tensor) -> Tensor:
+        ctx.save_for_backward(inverse)
+        return rows.index_select(0, order)
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor, None, None]:
+        (inverse,) = ctx.saved_tensors  # type: ignore[attr-defined]
+        return grad.index_select(0, inverse), None, None
 
 
-def _mixed_sequences(
-    block: StcaBlock, x_head: Tensor, qkv_head: Tensor, mean: Tensor, rstd: Tensor, num_frames: int
-) -> tuple[Tensor, Tensor]:
-    """QKV of every scale's [CLS, mixed kept] sequence, (S, BT, 1+n, 3D), without re-projecting, and the
-    kept tokens' head channels averaged over scales (BT, n, w) for the residual.
+def _permute_rows(rows: Tensor, order: Tensor, inverse: Tensor) -> Tensor:
+    """(BT, L, D) tokens with the rows of rows.flatten(0, 1) taken in ``order``."""
+    return cast(Tensor, _PermuteRows.apply(rows.reshape(-1, rows.shape[-1]), order, inverse)).view(rows.shape)
 
-    x_head: (BT, 1+n, D) input rows [CLS, kept]; qkv_head, mean, rstd: their QKV and LN statistics."""
-    config, ln, attn = block.config, block.ln_1, block.attn
-    frames_total, rows, dim = x_head.shape
-    width = mixed_width(dim, config.channel_fold)
+
+class _RowStatistics(torch.autograd.Function):
+    """Mean and variance + eps of the rows of x, read off LayerNorm's statistics (no extra pass), with the
+    gradient LayerNorm's statistics outputs do not carry: d mean = 1/D, d (var + eps) = 2 (x - mean) / D."""
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, rows: Tensor, mean: Tensor, rstd: Tensor) -> tuple[Tensor, Tensor]:
+        ctx.save_for_backward(rows, mean)
+        return mean.clone(), rstd.pow(-2)
+
+    @staticmethod
+    def backward(
+        ctx: FunctionCtx, grad_mean: Tensor | None, grad_variance: Tensor | None
+    ) -> tuple[Tensor | None, None, None]:
+        rows, mean = ctx.saved_tensors  # type: ignore[attr-defined]
+        dim = rows.shape[-1]
+        grad = None
+        if grad_variance is not None:
+            grad = (rows - mean) * (grad_variance * (2.0 / dim))
+        if grad_mean is not None:
+            grad = grad_mean / dim if grad is None else grad.add_(grad_mean / dim)
+        return grad, None, None
+
+
+def _low_rank_basis(block: StcaBlock, width: int, num_scales: int) -> Tensor:
+    """(3D, w + 2) = [W[:, :w] * g[:w], W g, W b + bias], value rows divided by the number of scales."""
+    ln, attn = block.ln_1, block.attn
     weight = attn.in_proj_weight
+    dim = weight.shape[1]
     gain = ln.weight if ln.weight is not None else weight.new_ones(dim)
     shift = ln.bias if ln.bias is not None else weight.new_zeros(dim)
     bias = attn.in_proj_bias if attn.in_proj_bias is not None else weight.new_zeros(3 * dim)
-    # (3D, w + 2): [W[:, :w] * g[:w], W g, c] with c = W b + bias; one product reads W once
-    gain_and_shift = weight @ torch.stack([gain, shift], dim=1)
-    low_rank = torch.cat(
+    gain_and_shift = weight @ torch.stack([gain, shift], dim=1)  # one product reads W once
+    basis = torch.cat(
         [weight[:, :width] * gain[:width], gain_and_shift[:, :1], gain_and_shift[:, 1:] + bias[:, None]], dim=1
     )
+    if num_scales == 1:
+        return basis
+    return (basis.view(3, dim, -1) * _value_scale(num_scales, basis)[:, :, None]).view(3 * dim, -1)
 
-    kept = x_head[:, 1:]
-    kept_head = kept[..., :width]  # (BT, n, w)
-    grouped = kept.reshape(frames_total // num_frames, num_frames, rows - 1, dim)
-    heads = torch.stack(
-        [mix_head_channels(grouped, config.channel_fold, scale) for scale in config.temporal_scales]
-    ).flatten(1, 2)  # (S, BT, n, w)
-    delta = heads - kept_head
-    mean, rstd = mean[:, 1:], rstd[:, 1:]  # (BT, n, 1)
+
+def _value_scale(num_scales: int, like: Tensor) -> Tensor:
+    """(3, 1): 1 for queries and keys, 1/S for values."""
+    return like.new_tensor([[1.0], [1.0], [1.0 / num_scales]])
+
+
+def _mixed_sequences(
+    block: StcaBlock, x_rows: Tensor, qkv_rows: Tensor, mean: Tensor, rstd: Tensor, num_frames: int
+) -> tuple[Tensor, Tensor]:
+    """QKV of every scale's [CLS, mixed kept] sequence, (B*S*T, 1+n, 3D) with values divided by S, without
+    re-projecting, and the change of the rows' head channels averaged over scales (BT, 1+n, w).
+
+    x_rows: (BT, 1+n, D) input rows [CLS, kept]; qkv_rows, mean, rstd: their QKV and LayerNorm statistics."""
+    config = block.config
+    frames_total, rows, dim = x_rows.shape
+    batch = frames_total // num_frames
+    num_scales = len(config.temporal_scales)
+    width = mixed_width(dim, config.channel_fold)
+    mean, variance = _RowStatistics.apply(x_rows, mean, rstd)  # variance + eps
+
+    head = x_rows[..., :width].reshape(batch, num_frames, rows, width)
+    padded = torch.cat([head, head.new_zeros(batch, 1, rows, width)], dim=1)
+    sources = _mixing_sources(num_frames, rows, dim, config.channel_fold, config.temporal_scales)
+    sources = sources.to(x_rows.device)[None].expand(batch, -1, -1, -1)
+    mixed_heads = torch.gather(padded, 1, sources).view(batch, num_scales, num_frames, rows, width)
+    head = head[:, None]  # (B, 1, T, R, w)
+    mean = mean.view(batch, 1, num_frames, rows, 1)
+    variance = variance.view(batch, 1, num_frames, rows, 1)
+    delta = mixed_heads - head  # (B, S, T, R, w)
     mean_shift = delta.sum(dim=-1, keepdim=True) / dim
     # D * (var' - var) = sum over head channels of (h' - mu)^2 - (h - mu)^2, minus D * (mu' - mu)^2
-    variance = rstd.pow(-2) - ln.eps
-    mixed_variance = variance + (delta * (heads + kept_head - 2 * mean)).sum(dim=-1, keepdim=True) / dim
-    mixed_rstd = torch.rsqrt(mixed_variance - mean_shift.square() + ln.eps)
-    ratio = mixed_rstd / rstd
+    square_change = (delta * torch.add(delta, head - mean, alpha=2)).sum(dim=-1, keepdim=True)
+    mixed_rstd = torch.rsqrt(variance + square_change / dim - mean_shift.square())
+    ratio = mixed_rstd * torch.sqrt(variance)
     coefficients = torch.cat([delta * mixed_rstd, -mean_shift * mixed_rstd, 1 - ratio], dim=-1)
-    # The CLS row: coefficients 0 and ratio 1 keep its QKV as it is.
-    coefficients = F.pad(coefficients, (0, 0, 1, 0)).to(qkv_head.dtype)
-    ratio = F.pad(ratio, (0, 0, 1, 0), value=1.0).to(qkv_head.dtype)
-    sequences = torch.matmul(coefficients, low_rank.t().to(qkv_head.dtype))
-    sequences.addcmul_(qkv_head, ratio)
-    return sequences, heads.mean(dim=0)
+    basis = _low_rank_basis(block, width, num_scales)
+    low_rank = torch.matmul(coefficients.to(qkv_rows.dtype), basis.t().to(qkv_rows.dtype))
+    ratio = (ratio[..., None] * _value_scale(num_scales, ratio)).to(qkv_rows.dtype)  # (B, S, T, R, 3, 1)
+    # Out of place: an in-place update of a view would make autograd copy the whole gradient twice.
+    sequences = torch.addcmul(
+        low_rank.unflatten(-1, (3, dim)), qkv_rows.view(batch, 1, num_frames, rows, 3, dim), ratio
+    )
+    head_change = delta.mean(dim=1).view(frames_total, rows, width)
+    return sequences.view(-1, rows, 3 * dim), head_change
+
+
+def _sum_over_scales(attended: Tensor) -> Tensor:
+    """(B, S, ...) -> (B, ...) as S - 1 elementwise adds (a reduction over a middle dim is slower)."""
+    parts = attended.unbind(dim=1)
+    total = parts[0]
+    for part in parts[1:]:
+        total = total + part
+    return total
 
 
 @register_stca_formulation("fast")
@@ -114,38 +190,40 @@ def fast_stca_forward(block: StcaBlock, x: Tensor, num_frames: int, split: Token
     config, attn, ln = block.config, block.attn, block.ln_1
     frames_total, length, dim = x.shape
     heads = attn.num_heads
-    mixed_rows = 1 + split.kept.shape[-1]  # CLS + kept
-    flat_order = _raster_to_split_order(split, frames_total, length, x.device)
-    xp = _permute_rows(x, flat_order, to_split_order=True)
+    rows = 1 + split.kept.shape[-1]  # CLS + kept
+    order = _split_order(split, frames_total, length, x.device)
+    inverse = torch.empty_like(order)
+    inverse[order] = torch.arange(order.numel(), device=order.device)
+    xp = _permute_rows(x, order, inverse)
 
     normed, mean, rstd = torch.native_layer_norm(xp, (dim,), ln.weight, ln.bias, ln.eps)
     qkv = F.linear(normed, attn.in_proj_weight, attn.in_proj_bias)
-    sequences, kept_head = _mixed_sequences(
-        block, xp[:, :mixed_rows], qkv[:, :mixed_rows], mean[:, :mixed_rows], rstd[:, :mixed_rows], num_frames
+    sequences, head_change = _mixed_sequences(
+        block, xp[:, :rows], qkv[:, :rows], mean[:, :rows], rstd[:, :rows], num_frames
     )
-    scales = sequences.shape[0]
-    query, key, value = sequences.flatten(0, 1).split(dim, dim=-1)
-    mixed_attended = _attend(query, key, value, heads).unflatten(0, (scales, frames_total)).mean(dim=0)
-    width = kept_head.shape[-1]
-    head_change = kept_head - xp[:, 1:mixed_rows, :width]
-
+    query, key, value = sequences.split(dim, dim=-1)
+    scales = len(config.temporal_scales)
+    mixed = _sum_over_scales(_attend(query, key, value, heads).view(-1, scales, num_frames, rows, dim))
+    mixed = mixed.view(frames_total, rows, dim)
+    width = head_change.shape[-1]
     query, key, value = qkv.split(dim, dim=-1)
     out_proj = attn.out_proj
+
     if config.mlp_input == "full":
         full_attended = _attend(query, key, value, heads)
-        projected = F.linear(torch.cat([mixed_attended, full_attended], dim=1), out_proj.weight, out_proj.bias)
+        projected = F.linear(torch.cat([mixed, full_attended], dim=1), out_proj.weight, out_proj.bias)
         projected = block.ls_1(projected)
-        full = xp + projected[:, mixed_rows:]
-        mixed = xp[:, :mixed_rows] + projected[:, :mixed_rows]
-        mixed[:, 1:, :width] += head_change
-        padded = torch.cat([mixed, full[:, mixed_rows:]], dim=1)
+        full = xp + projected[:, rows:]
+        mixed_out = xp[:, :rows] + projected[:, :rows]
+        mixed_out[..., :width] += head_change
+        padded = torch.cat([mixed_out, full[:, rows:]], dim=1)
         permuted = padded + block.ls_2(block.mlp(block.ln_2(full)))
     else:
-        attended = mixed_attended
-        if mixed_rows < length:
-            masked_attended = _attend(query[:, mixed_rows:], key, value, heads)
-            attended = torch.cat([mixed_attended, masked_attended], dim=1)
-        padded = xp + block.ls_1(F.linear(attended, out_proj.weight, out_proj.bias))
-        padded[:, 1:mixed_rows, :width] += head_change
+        attended = mixed
+        if rows < length:
+            attended = torch.cat([mixed, _attend(query[:, rows:], key, value, heads)], dim=1)
+        projected = block.ls_1(F.linear(attended, out_proj.weight, out_proj.bias))
+        projected[:, :rows, :width] += head_change  # the mixed tokens' residual carries their mixed heads
+        padded = xp + projected
         permuted = padded + block.ls_2(block.mlp(block.ln_2(padded)))
-    return _permute_rows(permuted, flat_order, to_split_order=False)
+    return _permute_rows(permuted, inverse, order)

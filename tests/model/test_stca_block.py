@@ -162,3 +162,27 @@ def test_cls_attention_equals_the_attention_modules_weights(make_tiny: MakeModel
         cls = block.cls_attention(x)
     assert cls.shape == (x.shape[0], block.attn.num_heads, x.shape[1])
     torch.testing.assert_close(cls, weights[:, :, 0], atol=1e-6, rtol=1e-5)
+
+
+@pytest.mark.parametrize("mlp_input", ["padded", "full"])
+def test_fast_formulation_gradients_match_reference(make_tiny: MakeModel, mlp_input: MlpInput) -> None:
+    """Training differentiates through everything the fast path derives from its input, the mixed tokens'
+    LayerNorm statistics included: gradients of input and weights equal the reference's."""
+    gradients = {}
+    for formulation in ("reference", "fast"):
+        model = make_tiny(StcaConfig(formulation=formulation, mlp_input=mlp_input)).eval()
+        block = first_block(model)
+        x = block_input(model).requires_grad_(True)
+        with model.frame_context.frames(TINY_FRAMES):
+            out = block(x)
+        weights = torch.randn(out.shape, generator=torch.Generator().manual_seed(5))
+        (out * weights).sum().backward()
+        assert x.grad is not None
+        gradients[formulation] = {"input": x.grad} | {
+            name: p.grad for name, p in block.named_parameters() if p.grad is not None
+        }
+    assert gradients["fast"].keys() == gradients["reference"].keys()
+    for name, expected in gradients["reference"].items():
+        torch.testing.assert_close(
+            gradients["fast"][name], expected, atol=1e-4, rtol=1e-4, msg=lambda text, name=name: f"{name}: {text}"
+        )
