@@ -94,22 +94,29 @@ def test_no_llm_and_no_seed_lists_the_classes_but_builds_the_seeded_ones(clean_e
     assert records["brush hair"].datasets == ["mix"]  # type: ignore[attr-defined]
 
 
-def test_an_interrupted_run_keeps_whole_actions_and_resumes_from_the_cache(
-    clean_env: Path, seeds_dir: Path, fake_server: FakeOpenAIServer
-) -> None:
+def start_build_then_hold_answers(
+    clean_env: Path, fake_server: FakeOpenAIServer, classes: Path, output: int
+) -> subprocess.Popen[bytes]:
+    """Start `askg build` in a subprocess, wait until 6 classes were asked, then hold every later answer, so
+    the run cannot finish on its own before the test cuts it off. No wall-clock bounds: a loaded 2-core
+    machine may be slow at any step."""
     fake_server.latency_s = 0.1
-    classes = write_classes(clean_env / "sports.txt", CLASSES)
     cmd = [sys.executable, "-m", "cli.askg_app",
            *build_args(clean_env, fake_server, classes, "--concurrency", "2", "--llm-timeout", "5")]
-    proc = subprocess.Popen(cmd, env={**os.environ, **llm_env()}, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE)
-    # No wall-clock bounds (a loaded 2-core machine may be slow at any step): wait for 6 requests, then
-    # hold every later answer, so the run cannot finish on its own before the interrupt arrives.
+    proc = subprocess.Popen(cmd, env={**os.environ, **llm_env()}, stdout=output, stderr=output)
     deadline = time.monotonic() + patience()
     while len(fake_server.requests) < 6 and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert len(fake_server.requests) >= 6, "the build never got going"
     fake_server.latency_s = 3600.0
+    return proc
+
+
+def test_an_interrupted_run_keeps_whole_actions_and_resumes_from_the_cache(
+    clean_env: Path, seeds_dir: Path, fake_server: FakeOpenAIServer
+) -> None:
+    classes = write_classes(clean_env / "sports.txt", CLASSES)
+    proc = start_build_then_hold_answers(clean_env, fake_server, classes, subprocess.PIPE)
     proc.send_signal(signal.SIGINT)
     proc.communicate(timeout=patience())
     assert proc.returncode != 0
@@ -135,17 +142,8 @@ def test_a_terminated_or_killed_run_keeps_whole_actions_and_a_rerun_asks_only_fo
 ) -> None:
     """No handler runs on SIGKILL (nor on SIGTERM): what is in the store is whole, and every answer that
     arrived is in the cache, so the re-run asks only for the classes that had no answer."""
-    fake_server.latency_s = 0.1
     classes = write_classes(clean_env / "sports.txt", CLASSES)
-    cmd = [sys.executable, "-m", "cli.askg_app",
-           *build_args(clean_env, fake_server, classes, "--concurrency", "2", "--llm-timeout", "5")]
-    proc = subprocess.Popen(cmd, env={**os.environ, **llm_env()}, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + patience()
-    while len(fake_server.requests) < 6 and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert len(fake_server.requests) >= 6, "the build never got going"
-    fake_server.latency_s = 3600.0  # later answers never come: the run is cut off mid-way
+    proc = start_build_then_hold_answers(clean_env, fake_server, classes, subprocess.DEVNULL)
     proc.send_signal(sig)
     proc.wait(timeout=patience())
     assert proc.returncode == -sig
