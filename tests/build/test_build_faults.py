@@ -18,8 +18,8 @@ from askg.schema import ActionRecord, Decomposition, ObjectUse, PhaseSpec, Prove
 from askg.store.embedded import EmbeddedStore
 from tests.build.conftest import SECRET_KEY, askg, write_classes
 from tests.build.fake_openai_server import FakeOpenAIServer
-from tests.scratch_neo4j import free_port
 from tests.patience import patience
+from tests.scratch_neo4j import free_port
 
 CLASSES = [f"Sport Number {i}" for i in range(40)]
 # Slow enough backoff that, without the circuit, a dead server would keep the run going for minutes.

@@ -9,12 +9,13 @@ import sys
 import urllib.request
 from pathlib import Path
 
+from tests.patience import patience
+
 REPO = Path(__file__).resolve().parents[2]
 
 STAND_IN = '''
 import json, sys
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from tests.patience import patience
 args = sys.argv[1:]
 print("ARGS", json.dumps(args), flush=True)
 class Models(BaseHTTPRequestHandler):
