@@ -220,6 +220,57 @@ def _sum_over_scales(attended: Tensor) -> Tensor:
     return total
 
 
+class _AttentionInRasterOrder(torch.autograd.Function):
+    """(B*T*L, D) attention output in the input's row order: the scales' outputs summed at the [CLS, kept]
+    rows, the full path's at the masked rows. Written straight into one buffer, so neither a concatenation
+    nor a permutation of the block output is needed; the backward gathers the two row sets.
+
+    mixed (B, S, T, R, D); full (B*T, M, D) or None (no masked rows); mixed_rows (B*T*R,), masked_rows (B*T*M,)
+    flat row indices."""
+
+    @staticmethod
+    def forward(
+        ctx: FunctionCtx, mixed: Tensor, full: Tensor | None, mixed_rows: Tensor, masked_rows: Tensor
+    ) -> Tensor:
+        dim = mixed.shape[-1]
+        out = mixed.new_empty(mixed_rows.numel() + masked_rows.numel(), dim)
+        out.index_copy_(0, mixed_rows, _sum_over_scales(mixed).reshape(-1, dim))
+        if full is not None:
+            out.index_copy_(0, masked_rows, full.reshape(-1, dim))
+        ctx.save_for_backward(mixed_rows, masked_rows)
+        ctx.shapes = (mixed.shape, None if full is None else full.shape)  # type: ignore[attr-defined]
+        return out
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor, Tensor | None, None, None]:
+        mixed_rows, masked_rows = ctx.saved_tensors  # type: ignore[attr-defined]
+        mixed_shape, full_shape = ctx.shapes  # type: ignore[attr-defined]
+        batch, _, frames, rows, dim = mixed_shape
+        grad_mixed = grad.index_select(0, mixed_rows).view(batch, 1, frames, rows, dim)
+        grad_full = None if full_shape is None else grad.index_select(0, masked_rows).view(full_shape)
+        return grad_mixed.expand(mixed_shape), grad_full, None, None
+
+
+class _MixedResidual(torch.autograd.Function):
+    """x + projected, with the mixed rows' head channels carrying their change (rows: flat row indices)."""
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, x: Tensor, projected: Tensor, head_change: Tensor, rows: Tensor) -> Tensor:
+        out = x + projected
+        width = head_change.shape[-1]
+        out.view(-1, out.shape[-1])[:, :width].index_add_(0, rows, head_change.reshape(-1, width))
+        ctx.save_for_backward(rows)
+        ctx.head_shape = head_change.shape  # type: ignore[attr-defined]
+        return out
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor, Tensor, Tensor, None]:
+        (rows,) = ctx.saved_tensors  # type: ignore[attr-defined]
+        head_shape = ctx.head_shape  # type: ignore[attr-defined]
+        grad_head = grad.reshape(-1, grad.shape[-1])[:, : head_shape[-1]].index_select(0, rows)
+        return grad, grad, grad_head.view(head_shape), None
+
+
 @register_stca_formulation("fast")
 def fast_stca_forward(block: StcaBlock, x: Tensor, num_frames: int, split: TokenSplit) -> Tensor:
     """x: (B*T, 1 + P*P, D) batch-first, CLS first."""
@@ -239,13 +290,13 @@ def fast_stca_forward(block: StcaBlock, x: Tensor, num_frames: int, split: Token
     )
     query, key, value = sequences.split(dim, dim=-1)
     scales = len(config.temporal_scales)
-    mixed = _sum_over_scales(_attend(query, key, value, heads).view(-1, scales, num_frames, rows, dim))
-    mixed = mixed.view(frames_total, rows, dim)
-    width = head_change.shape[-1]
+    mixed_scales = _attend(query, key, value, heads).view(-1, scales, num_frames, rows, dim)
     query, key, value = qkv.split(dim, dim=-1)
     out_proj = attn.out_proj
 
     if config.mlp_input == "full":
+        width = head_change.shape[-1]
+        mixed = _sum_over_scales(mixed_scales).view(frames_total, rows, dim)
         full_attended = _attend(query, key, value, heads)
         projected = F.linear(torch.cat([mixed, full_attended], dim=1), out_proj.weight, out_proj.bias)
         projected = block.ls_1(projected)
@@ -254,12 +305,13 @@ def fast_stca_forward(block: StcaBlock, x: Tensor, num_frames: int, split: Token
         mixed_out[..., :width] += head_change
         padded = torch.cat([mixed_out, full[:, rows:]], dim=1)
         permuted = padded + block.ls_2(block.mlp(block.ln_2(full)))
-    else:
-        attended = mixed
-        if rows < length:
-            attended = torch.cat([mixed, _attend(query[:, rows:], key, value, heads)], dim=1)
-        projected = block.ls_1(F.linear(attended, out_proj.weight, out_proj.bias))
-        projected[:, :rows, :width] += head_change  # the mixed tokens' residual carries their mixed heads
-        padded = xp + projected
-        permuted = padded + block.ls_2(block.mlp(block.ln_2(padded)))
-    return _permute_rows(permuted, inverse, order)
+        return _permute_rows(permuted, inverse, order)
+
+    # The MLP reads the padded tensor: everything after attention runs in the input's row order.
+    split_rows = order.view(frames_total, length)
+    mixed_rows, masked_rows = split_rows[:, :rows].flatten(), split_rows[:, rows:].flatten()
+    masked_attended = _attend(query[:, rows:], key, value, heads) if rows < length else None
+    attended = _AttentionInRasterOrder.apply(mixed_scales, masked_attended, mixed_rows, masked_rows)
+    projected = block.ls_1(F.linear(attended.view(x.shape), out_proj.weight, out_proj.bias))
+    padded = cast(Tensor, _MixedResidual.apply(x, projected, head_change, mixed_rows))
+    return padded + block.ls_2(block.mlp(block.ln_2(padded)))
