@@ -1,11 +1,14 @@
 """Benchmark STCA formulations against plain per-frame CLIP (ViT-B/16 shapes, random weights, CPU fp32).
 
 Run: python -m benchmarks.bench_stca [--quick] [--backward-flops] [--model ViT-B-16] [--frames 8] [--repeats 4]
-     [--threads 2] [--variants plain,fast,official,fast-full] [--compile]
+     [--threads 2] [--variants plain,fast,official,fast-full,formulation:NAME] [--import MODULE] [--compile]
 (defaults: plain, fast and official, 4 timed rounds after one warm-up round: about 4 minutes on a quiet machine)
 Every variant is its own copy of the same visual tower (plain = untouched open_clip blocks). Variants are
 measured interleaved (one repetition of every variant, then the next round), so machine noise hits them
-alike; the table gives the median time, its ratio to plain CLIP, and the range of the per-round ratios.
+alike; the table gives the median time, its ratio to plain CLIP, and the range of the per-round ratios; the
+per-round ratios themselves follow. ``formulation:NAME`` adds the registered formulation NAME (MLP reads the
+padded tensor); ``--import MODULE`` imports a module that registers one first, e.g. a copy of an older
+formulation, to compare two formulations side by side in one run (robust to machine load).
 The load average before and after is printed: on a busy machine the ratios grow with the load (STCA runs more,
 smaller kernels than plain CLIP), so compare figures taken on a quiet machine.
 """
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import importlib
 import os
 import platform
 import statistics
@@ -30,6 +34,7 @@ from model.factory import register_model_configs
 from model.frame_context import FrameContext
 from model.stca import install_stca_blocks
 from model.stca_config import StcaConfig
+from model.stca_registry import UnknownFormulationError, stca_formulation
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=4)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--variants", default="plain,fast,official", help="comma-separated keys")
+    parser.add_argument(
+        "--import", dest="imports", action="append", default=[], help="module registering extra formulations"
+    )
     parser.add_argument("--compile", action="store_true", help="add torch.compile'd plain and fast variants")
     parser.add_argument("--quick", action="store_true", help="one repetition, no warm-up")
     parser.add_argument("--backward-flops", action="store_true", help="also count forward + backward FLOPs (slow)")
@@ -100,8 +108,18 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     started, load_before = time.perf_counter(), _load_average()
 
+    for module in args.imports:
+        importlib.import_module(module)
     known = {variant.key: variant for variant in (*VARIANTS, *COMPILED)}
     keys = ["plain"] + [key for key in args.variants.split(",") if key and key != "plain"]
+    for key in keys:
+        if key.startswith("formulation:"):
+            name = key.split(":", 1)[1]
+            try:
+                stca_formulation(name)
+            except UnknownFormulationError as error:
+                parser.error(f"variant {key}: {error}")
+            known[key] = Variant(key, f"STCA formulation {name!r}", StcaConfig(formulation=name))
     if args.compile:
         keys += [variant.key for variant in COMPILED if variant.key not in keys]
     unknown = [key for key in keys if key not in known]
@@ -158,6 +176,9 @@ def main() -> None:
     for index, variant in enumerate(variants[1:], start=1):
         ratios = [statistics.median(times[mode][index]) / base[mode] for mode in (False, True)]
         print(f"{variant.key}: forward {ratios[0]:.3f}x, forward+backward {ratios[1]:.3f}x plain CLIP")
+        for mode, label in ((False, "forward"), (True, "forward+backward")):
+            rounds = [t / b for t, b in zip(times[mode][index], times[mode][0], strict=True)]
+            print(f"  per-round {label} ratios: {' '.join(f'{r:.3f}' for r in rounds)}")
     print(
         f"load average (1 min) {load_before} before, {_load_average()} after, on {os.cpu_count()} CPUs "
         f"({platform.processor() or platform.machine()}); torch {torch.__version__}, open_clip "

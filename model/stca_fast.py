@@ -15,7 +15,9 @@ Per block, all exact in exact arithmetic:
   pre-scaled by 1/S inside that multiply-add, so the average is a sum.
 * With the MLP reading the padded tensor, the full path is needed at masked positions only, so only their
   queries are attended, and mixed and masked rows share one output projection.
-Gradients are exact too: LayerNorm's statistics outputs carry no gradient, so ``_RowStatistics`` supplies it.
+Gradients are exact too: LayerNorm's statistics outputs carry no gradient, so ``_RowStatistics`` supplies it;
+``_CorrectedSequences`` builds every scale's QKV in one buffer and differentiates it by hand (per-scale
+multiply-adds for the rows, the basis' gradient in the layout its product prefers).
 Results differ from the reference by float rounding only (see tests/model).
 """
 
@@ -113,21 +115,58 @@ class _RowStatistics(torch.autograd.Function):
         return grad, None, None
 
 
+class _CorrectedSequences(torch.autograd.Function):
+    """Every scale's QKV ``ratio * qkv + coefficients @ basis``, in one buffer (the product, then the rescaled
+    rows added in place), with a hand-written backward: the rows' gradient is a multiply-add per scale (no
+    gradient-sized product to sum), the ratio's a row-wise dot product, the basis' coefficients^T @ grad.
+
+    coefficients (B, S, T, R, K); basis (K, 3D); qkv (B, 1, T, R, 3, D); ratio (B, S, T, R, 3, 1)."""
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, coefficients: Tensor, basis: Tensor, qkv: Tensor, ratio: Tensor) -> Tensor:
+        sequences = torch.matmul(coefficients, basis)
+        sequences.view(ratio.shape[:-1] + qkv.shape[-1:]).addcmul_(qkv, ratio)
+        ctx.save_for_backward(coefficients, basis, qkv, ratio)
+        return sequences
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None, Tensor | None]:
+        coefficients, basis, qkv, ratio = ctx.saved_tensors  # type: ignore[attr-defined]
+        needs = ctx.needs_input_grad  # type: ignore[attr-defined]
+        grad = grad.contiguous()
+        flat = grad.view(-1, grad.shape[-1])
+        grad_coefficients = grad_basis = grad_qkv = grad_ratio = None
+        if needs[0]:
+            grad_coefficients = torch.matmul(flat, basis.t()).view(coefficients.shape)
+        if needs[1]:
+            grad_basis = coefficients.reshape(flat.shape[0], -1).t() @ flat
+        parts = grad.view(ratio.shape[:-1] + qkv.shape[-1:])  # (B, S, T, R, 3, D)
+        if needs[2]:
+            grad_qkv = parts[:, 0] * ratio[:, 0]
+            for scale in range(1, parts.shape[1]):
+                grad_qkv.addcmul_(parts[:, scale], ratio[:, scale])
+            grad_qkv = grad_qkv.unsqueeze(1)
+        if needs[3]:
+            grad_ratio = torch.linalg.vecdot(parts, qkv).unsqueeze(-1)
+        return grad_coefficients, grad_basis, grad_qkv, grad_ratio
+
+
 def _low_rank_basis(block: StcaBlock, width: int, num_scales: int) -> Tensor:
-    """(3D, w + 2) = [W[:, :w] * g[:w], W g, W b + bias], value rows divided by the number of scales."""
+    """(w + 2, 3D) = [W[:, :w] * g[:w], W g, W b + bias]^T, value columns divided by the number of scales.
+
+    Built row-major in the layout the correction's products read; W g and W b come from one (2, D) x W^T
+    product, whose backward reads W row by row (a W^T x (3D, 2) product is several times slower)."""
     ln, attn = block.ln_1, block.attn
     weight = attn.in_proj_weight
     dim = weight.shape[1]
     gain = ln.weight if ln.weight is not None else weight.new_ones(dim)
     shift = ln.bias if ln.bias is not None else weight.new_zeros(dim)
     bias = attn.in_proj_bias if attn.in_proj_bias is not None else weight.new_zeros(3 * dim)
-    gain_and_shift = weight @ torch.stack([gain, shift], dim=1)  # one product reads W once
-    basis = torch.cat(
-        [weight[:, :width] * gain[:width], gain_and_shift[:, :1], gain_and_shift[:, 1:] + bias[:, None]], dim=1
-    )
+    gain_and_shift = F.linear(torch.stack([gain, shift]), weight)  # (2, 3D)
+    basis = torch.cat([(weight[:, :width] * gain[:width]).t(), gain_and_shift[:1], gain_and_shift[1:] + bias])
     if num_scales == 1:
         return basis
-    return (basis.view(3, dim, -1) * _value_scale(num_scales, basis)[:, :, None]).view(3 * dim, -1)
+    return (basis.view(-1, 3, dim) * _value_scale(num_scales, basis)).view(-1, 3 * dim)
 
 
 def _value_scale(num_scales: int, like: Tensor) -> Tensor:
@@ -164,13 +203,10 @@ def _mixed_sequences(
     mixed_rstd = torch.rsqrt(variance + square_change / dim - mean_shift.square())
     ratio = mixed_rstd * torch.sqrt(variance)
     coefficients = torch.cat([delta * mixed_rstd, -mean_shift * mixed_rstd, 1 - ratio], dim=-1)
-    basis = _low_rank_basis(block, width, num_scales)
-    low_rank = torch.matmul(coefficients.to(qkv_rows.dtype), basis.t().to(qkv_rows.dtype))
+    basis = _low_rank_basis(block, width, num_scales).to(qkv_rows.dtype)
     ratio = (ratio[..., None] * _value_scale(num_scales, ratio)).to(qkv_rows.dtype)  # (B, S, T, R, 3, 1)
-    # Out of place: an in-place update of a view would make autograd copy the whole gradient twice.
-    sequences = torch.addcmul(
-        low_rank.unflatten(-1, (3, dim)), qkv_rows.view(batch, 1, num_frames, rows, 3, dim), ratio
-    )
+    qkv_rows = qkv_rows.view(batch, 1, num_frames, rows, 3, dim)
+    sequences = cast(Tensor, _CorrectedSequences.apply(coefficients.to(qkv_rows.dtype), basis, qkv_rows, ratio))
     head_change = delta.mean(dim=1).view(frames_total, rows, width)
     return sequences.view(-1, rows, 3 * dim), head_change
 
@@ -182,6 +218,57 @@ def _sum_over_scales(attended: Tensor) -> Tensor:
     for part in parts[1:]:
         total = total + part
     return total
+
+
+class _AttentionInRasterOrder(torch.autograd.Function):
+    """(B*T*L, D) attention output in the input's row order: the scales' outputs summed at the [CLS, kept]
+    rows, the full path's at the masked rows. Written straight into one buffer, so neither a concatenation
+    nor a permutation of the block output is needed; the backward gathers the two row sets.
+
+    mixed (B, S, T, R, D); full (B*T, M, D) or None (no masked rows); mixed_rows (B*T*R,), masked_rows (B*T*M,)
+    flat row indices."""
+
+    @staticmethod
+    def forward(
+        ctx: FunctionCtx, mixed: Tensor, full: Tensor | None, mixed_rows: Tensor, masked_rows: Tensor
+    ) -> Tensor:
+        dim = mixed.shape[-1]
+        out = mixed.new_empty(mixed_rows.numel() + masked_rows.numel(), dim)
+        out.index_copy_(0, mixed_rows, _sum_over_scales(mixed).reshape(-1, dim))
+        if full is not None:
+            out.index_copy_(0, masked_rows, full.reshape(-1, dim))
+        ctx.save_for_backward(mixed_rows, masked_rows)
+        ctx.shapes = (mixed.shape, None if full is None else full.shape)  # type: ignore[attr-defined]
+        return out
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor, Tensor | None, None, None]:
+        mixed_rows, masked_rows = ctx.saved_tensors  # type: ignore[attr-defined]
+        mixed_shape, full_shape = ctx.shapes  # type: ignore[attr-defined]
+        batch, _, frames, rows, dim = mixed_shape
+        grad_mixed = grad.index_select(0, mixed_rows).view(batch, 1, frames, rows, dim)
+        grad_full = None if full_shape is None else grad.index_select(0, masked_rows).view(full_shape)
+        return grad_mixed.expand(mixed_shape), grad_full, None, None
+
+
+class _MixedResidual(torch.autograd.Function):
+    """x + projected, with the mixed rows' head channels carrying their change (rows: flat row indices)."""
+
+    @staticmethod
+    def forward(ctx: FunctionCtx, x: Tensor, projected: Tensor, head_change: Tensor, rows: Tensor) -> Tensor:
+        out = x + projected
+        width = head_change.shape[-1]
+        out.view(-1, out.shape[-1])[:, :width].index_add_(0, rows, head_change.reshape(-1, width))
+        ctx.save_for_backward(rows)
+        ctx.head_shape = head_change.shape  # type: ignore[attr-defined]
+        return out
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor, Tensor, Tensor, None]:
+        (rows,) = ctx.saved_tensors  # type: ignore[attr-defined]
+        head_shape = ctx.head_shape  # type: ignore[attr-defined]
+        grad_head = grad.reshape(-1, grad.shape[-1])[:, : head_shape[-1]].index_select(0, rows)
+        return grad, grad, grad_head.view(head_shape), None
 
 
 @register_stca_formulation("fast")
@@ -203,13 +290,13 @@ def fast_stca_forward(block: StcaBlock, x: Tensor, num_frames: int, split: Token
     )
     query, key, value = sequences.split(dim, dim=-1)
     scales = len(config.temporal_scales)
-    mixed = _sum_over_scales(_attend(query, key, value, heads).view(-1, scales, num_frames, rows, dim))
-    mixed = mixed.view(frames_total, rows, dim)
-    width = head_change.shape[-1]
+    mixed_scales = _attend(query, key, value, heads).view(-1, scales, num_frames, rows, dim)
     query, key, value = qkv.split(dim, dim=-1)
     out_proj = attn.out_proj
 
     if config.mlp_input == "full":
+        width = head_change.shape[-1]
+        mixed = _sum_over_scales(mixed_scales).view(frames_total, rows, dim)
         full_attended = _attend(query, key, value, heads)
         projected = F.linear(torch.cat([mixed, full_attended], dim=1), out_proj.weight, out_proj.bias)
         projected = block.ls_1(projected)
@@ -218,12 +305,13 @@ def fast_stca_forward(block: StcaBlock, x: Tensor, num_frames: int, split: Token
         mixed_out[..., :width] += head_change
         padded = torch.cat([mixed_out, full[:, rows:]], dim=1)
         permuted = padded + block.ls_2(block.mlp(block.ln_2(full)))
-    else:
-        attended = mixed
-        if rows < length:
-            attended = torch.cat([mixed, _attend(query[:, rows:], key, value, heads)], dim=1)
-        projected = block.ls_1(F.linear(attended, out_proj.weight, out_proj.bias))
-        projected[:, :rows, :width] += head_change  # the mixed tokens' residual carries their mixed heads
-        padded = xp + projected
-        permuted = padded + block.ls_2(block.mlp(block.ln_2(padded)))
-    return _permute_rows(permuted, inverse, order)
+        return _permute_rows(permuted, inverse, order)
+
+    # The MLP reads the padded tensor: everything after attention runs in the input's row order.
+    split_rows = order.view(frames_total, length)
+    mixed_rows, masked_rows = split_rows[:, :rows].flatten(), split_rows[:, rows:].flatten()
+    masked_attended = _attend(query[:, rows:], key, value, heads) if rows < length else None
+    attended = _AttentionInRasterOrder.apply(mixed_scales, masked_attended, mixed_rows, masked_rows)
+    projected = block.ls_1(F.linear(attended.view(x.shape), out_proj.weight, out_proj.bias))
+    padded = cast(Tensor, _MixedResidual.apply(x, projected, head_change, mixed_rows))
+    return padded + block.ls_2(block.mlp(block.ln_2(padded)))

@@ -164,13 +164,19 @@ def test_cls_attention_equals_the_attention_modules_weights(make_tiny: MakeModel
     torch.testing.assert_close(cls, weights[:, :, 0], atol=1e-6, rtol=1e-5)
 
 
-@pytest.mark.parametrize("mlp_input", ["padded", "full"])
-def test_fast_formulation_gradients_match_reference(make_tiny: MakeModel, mlp_input: MlpInput) -> None:
+@pytest.mark.parametrize(
+    ("mlp_input", "scales"), [("padded", (1, 2)), ("full", (1, 2)), ("padded", (2, 0, 1)), ("full", (1,))]
+)
+def test_fast_formulation_gradients_match_reference(
+    make_tiny: MakeModel, mlp_input: MlpInput, scales: tuple[int, ...]
+) -> None:
     """Training differentiates through everything the fast path derives from its input, the mixed tokens'
-    LayerNorm statistics included: gradients of input and weights equal the reference's."""
+    LayerNorm statistics included: gradients of input and weights equal the reference's, whatever the
+    number of scales (the fast path's hand-written correction backward loops over them)."""
     gradients = {}
     for formulation in ("reference", "fast"):
-        model = make_tiny(StcaConfig(formulation=formulation, mlp_input=mlp_input)).eval()
+        config = StcaConfig(formulation=formulation, mlp_input=mlp_input, temporal_scales=scales)
+        model = make_tiny(config).eval()
         block = first_block(model)
         x = block_input(model).requires_grad_(True)
         with model.frame_context.frames(TINY_FRAMES):
