@@ -12,7 +12,7 @@ answer); `--keep DIR` keeps them for `askg --store DIR/graph.json show CLASS`.
 Per class: built or not; schema-valid on the first answer; requests, transport retries and invalid
 answers; seconds; the seed rules that apply to LLM output (>= 3 phases, >= 2 body parts moving,
 >= 1 scene); and where a small model fails: body parts outside the vocabulary, content copied from
-the prompt's worked example, repeated phase texts. Then the knowledge benchmark (benchmarks.
+the prompt's quoted examples, repeated phase texts. Then the knowledge benchmark (benchmarks.
 bench_knowledge: ID@1 / ID@5 / LOO of name-masked spatial and temporal prompts, MiniLM embeddings)
 over these 30 classes, LLM-built graph vs seeds. Classes run one at a time (a local server answers
 one request at a time anyway).
@@ -33,7 +33,7 @@ from askg.class_lists import ClassEntry
 from askg.llm.cache import ResponseCache
 from askg.llm.client import DecompositionClient, LLMConfig
 from askg.llm.decomposer import CallCounter
-from askg.llm.instructions import EXAMPLE, Instructions, body_part_vocabulary
+from askg.llm.instructions import EXAMPLE_PHRASES, Instructions, body_part_vocabulary
 from askg.names import match_key, normalise_name
 from askg.schema import Decomposition
 from askg.seed_check import MIN_BODY_PARTS, MIN_PHASES, MIN_SCENES
@@ -117,14 +117,12 @@ def failure_modes(decomposition: Decomposition, vocabulary: set[str]) -> list[st
     invented = sorted(moving - vocabulary)
     if invented:
         problems.append(f"invented body parts: {', '.join(invented)}")
-    example = Decomposition.model_validate(EXAMPLE)
-    copied = ({o.name for o in decomposition.objects} & {o.name for o in example.objects}) | (
-        set(decomposition.scenes) & set(example.scenes)) | (
-        {m.motion for p in decomposition.phases for m in p.motions}
-        & {m.motion for p in example.phases for m in p.motions}) | (
-        {p.text for p in decomposition.phases} & {p.text for p in example.phases})
+    places = ([o.name for o in decomposition.objects] + list(decomposition.scenes)
+              + [p.text for p in decomposition.phases]
+              + [m.motion for p in decomposition.phases for m in p.motions] + [p.pose for p in decomposition.poses])
+    copied = sorted({place for place in places if place in EXAMPLE_PHRASES})
     if copied:
-        problems.append(f"copied from the example: {', '.join(sorted(copied))}")
+        problems.append(f"copied from the prompt's examples: {', '.join(copied)}")
     texts = [p.text for p in decomposition.phases]
     if len(set(texts)) < len(texts):
         problems.append(f"repeated phase texts ({len(texts) - len(set(texts))})")

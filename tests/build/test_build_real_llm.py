@@ -4,7 +4,9 @@ the model package are installed (they never are in CI: llama-cpp-python compiles
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -53,3 +55,18 @@ def test_three_classes_built_by_a_real_model_without_seeds(real_server: str, tmp
     assert len(actions) >= 2, result.stderr  # a 135M model may miss one; all three failing is a bug
     for action in actions:
         assert action.phases and action.provenance.model == "smollm2", action
+
+
+def test_the_schema_sent_becomes_a_grammar_without_an_unbounded_string() -> None:
+    """llama.cpp's JSON-schema-to-grammar conversion honours every bound sent (patterns with a length
+    range, maxItems): no rule lets the model decode a string or a list without end."""
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    from askg.llm.instructions import Instructions
+
+    schema = Instructions(model="m", body_parts=("hands", "legs")).answer_schema()
+    grammar = json_schema_to_gbnf(json.dumps(schema))
+    rules = dict(line.split(" ::= ", 1) for line in grammar.splitlines() if " ::= " in line)
+    assert "char" not in rules and "string" not in rules  # only bounded patterns decode strings
+    unbounded = [name for name, body in rules.items() if name != "space" and re.search(r"[*+]", body)]
+    assert unbounded == []
