@@ -11,8 +11,9 @@ answer); `--keep DIR` keeps them for `askg --store DIR/graph.json show CLASS`.
 
 Per class: built or not; schema-valid on the first answer; requests, transport retries and invalid
 answers; seconds; the seed rules that apply to LLM output (>= 3 phases, >= 2 body parts moving,
->= 1 scene); and where a small model fails: body parts outside the vocabulary, content copied from
-the prompt's quoted examples, repeated phase texts. Then the knowledge benchmark (benchmarks.
+>= 1 scene) and, stricter, all rules of curated seeds (askg.seed_check); and where a small model
+fails: body parts outside the vocabulary, content copied from the prompt's quoted examples, repeated
+phase texts. Then the knowledge benchmark (benchmarks.
 bench_knowledge: ID@1 / ID@5 / LOO of name-masked spatial and temporal prompts, MiniLM embeddings)
 over these 30 classes, LLM-built graph vs seeds. Classes run one at a time (a local server answers
 one request at a time anyway).
@@ -36,7 +37,7 @@ from askg.llm.decomposer import CallCounter
 from askg.llm.instructions import EXAMPLE_PHRASES, Instructions, body_part_vocabulary
 from askg.names import match_key, normalise_name
 from askg.schema import Decomposition
-from askg.seed_check import MIN_BODY_PARTS, MIN_PHASES, MIN_SCENES
+from askg.seed_check import MIN_BODY_PARTS, MIN_PHASES, MIN_SCENES, seed_problems
 from askg.seeds import default_seeds_dir, find_seed, load_seeds
 from askg.store.embedded import EmbeddedStore
 from askg.vocabulary import load_vocabulary
@@ -64,6 +65,7 @@ class ClassResult:
     invalid_answers: int = 0
     first_try_valid: bool = False
     rules_ok: bool = False
+    seed_check_ok: bool = False  # every rule a curated seed must follow (askg.seed_check), not only LLM's
     problems: list[str] = field(default_factory=list)
 
 
@@ -164,6 +166,7 @@ def build(
             built[entry.name] = record.decomposition()
             result.problems = failure_modes(built[entry.name], set(body_parts))
             result.rules_ok = not any(p.startswith("rule:") for p in result.problems)
+            result.seed_check_ok = not seed_problems(entry.name, built[entry.name], frozenset(body_parts))
         results.append(result)
     return results, built
 
@@ -200,7 +203,8 @@ def report(results: list[ClassResult], scores: dict[str, dict[str, Scores]] | No
     lines += ["", f"built {len(built)}/{n}; schema-valid on the first answer "
               f"{sum(r.first_try_valid for r in built)}/{n}; "
               f"seed rules (>= {MIN_PHASES} phases, >= {MIN_BODY_PARTS} body parts, >= {MIN_SCENES} scene) "
-              f"{sum(r.rules_ok for r in built)}/{n}; requests {sum(r.requests for r in results)}, "
+              f"{sum(r.rules_ok for r in built)}/{n}; every rule of curated seeds (askg.seed_check) "
+              f"{sum(r.seed_check_ok for r in built)}/{n}; requests {sum(r.requests for r in results)}, "
               f"retries {sum(r.retries for r in results)}, "
               f"invalid answers {sum(r.invalid_answers for r in results)}; "
               f"seconds per class median {seconds[n // 2]:.0f}, max {seconds[-1]:.0f}"]
