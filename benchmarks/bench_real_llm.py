@@ -34,7 +34,7 @@ from askg.class_lists import ClassEntry
 from askg.llm.cache import ResponseCache
 from askg.llm.client import DecompositionClient, LLMConfig
 from askg.llm.decomposer import CallCounter
-from askg.llm.instructions import EXAMPLE_PHRASES, Instructions, body_part_vocabulary
+from askg.llm.instructions import EXAMPLE_PHRASES, AnswerBounds, Instructions, body_part_vocabulary
 from askg.names import match_key, normalise_name
 from askg.schema import Decomposition
 from askg.seed_check import MIN_BODY_PARTS, MIN_PHASES, MIN_SCENES, seed_problems
@@ -132,12 +132,12 @@ def failure_modes(decomposition: Decomposition, vocabulary: set[str]) -> list[st
 
 
 def build(
-    base_url: str, model: str, timeout_s: float, max_invalid: int, work: Path
+    base_url: str, model: str, timeout_s: float, max_invalid: int, work: Path, answer_bounds: AnswerBounds = "compact"
 ) -> tuple[list[ClassResult], dict[str, Decomposition]]:
     seeds_dir = default_seeds_dir()
     body_parts = body_part_vocabulary(seeds_dir)
     config = LLMConfig(model=model, base_url=base_url, timeout_s=timeout_s, body_parts=body_parts,
-                       max_retries=2, backoff_base_s=1.0, max_invalid=max_invalid)
+                       max_retries=2, backoff_base_s=1.0, max_invalid=max_invalid, answer_bounds=answer_bounds)
     decomposer = MeasuringDecomposer(DecompositionClient(config))
     store = EmbeddedStore(work / "graph.json")
     options = BuildOptions(dataset="bench", concurrency=1)
@@ -235,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="keep the store and cache in this (new) folder")
     parser.add_argument("--json", type=Path, help="also write the per-class results here")
     parser.add_argument("--no-knowledge", action="store_true", help="skip the knowledge benchmark")
+    parser.add_argument("--answer-bounds", choices=["compact", "standard"], default="compact",
+                        help="the answer schema's bounds (askg build --llm-answer-bounds); compact suits a 135M model")
     args = parser.parse_args(argv)
     if args.keep is not None and args.keep.exists():
         print(f"error: --keep {args.keep}: already exists (give a new folder)", file=sys.stderr)
@@ -243,11 +245,11 @@ def main(argv: list[str] | None = None) -> int:
         work = args.keep or Path(scratch)
         work.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        results, built = build(args.base_url, args.model, args.timeout, args.max_invalid, work)
+        results, built = build(args.base_url, args.model, args.timeout, args.max_invalid, work, args.answer_bounds)
         scores = None if args.no_knowledge else knowledge(built)
     print(report(results, scores))
     version = Instructions(model=args.model).version
-    print(f"\n{time.perf_counter() - started:.0f} s; model {args.model}; prompt {version}")
+    print(f"\n{time.perf_counter() - started:.0f} s; model {args.model}; prompt {version}, {args.answer_bounds} bounds")
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in results], indent=1))
     return 0

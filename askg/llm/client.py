@@ -36,6 +36,7 @@ from askg.llm.instructions import (
     MIN_PHASES,
     MIN_SCENES,
     PROMPT_VERSION,
+    AnswerBounds,
     FormatMode,
     Instructions,
     retry_prompt,
@@ -72,6 +73,7 @@ class LLMConfig(BaseModel):
     max_tokens: int | None = Field(None, ge=1)
     max_tokens_limit: int = Field(8192, ge=1)
     body_parts: tuple[str, ...] = ()
+    answer_bounds: AnswerBounds = "standard"
 
     @property
     def url(self) -> str:
@@ -80,7 +82,8 @@ class LLMConfig(BaseModel):
     @property
     def instructions(self) -> Instructions:
         return Instructions(
-            model=self.model, temperature=self.temperature, body_parts=self.body_parts, version=self.prompt_version
+            model=self.model, temperature=self.temperature, body_parts=self.body_parts, version=self.prompt_version,
+            answer_bounds=self.answer_bounds,
         )
 
     @property

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -29,10 +30,11 @@ from askg.schema import Decomposition
 # then answered empty scene and phase strings).
 # v5: every string in the schema sent has a pattern (lower-case printable text, a length range) and
 # every array a maxItems, so a grammar-constrained server can no longer decode an empty, run-on or
-# control-character string nor an answer without end; the worked example is a short one from an
-# the worked example is gone (a 135M model copied v4's bowling example into sports classes: bowling
-# ball for soccer juggling); the schema carries the form, the quoted phrases the style. A retry is
-# the first request again with the reason (not the invalid answer) at a higher temperature.
+# control-character string nor an answer without end (two sets of bounds: "standard" for any model,
+# "compact" for small ones); the worked example is gone (a 135M model copied v4's bowling example
+# into sports classes: bowling ball for soccer juggling); the schema carries the form, the quoted
+# phrases the style. A retry is the first request again with the reason (not the invalid answer) at a
+# higher temperature.
 PROMPT_VERSION = "askg-decompose-v5"
 SCHEMA_NAME = "action_decomposition"
 CLASS_LINE_PREFIX = "Action class: "
@@ -104,12 +106,49 @@ def retry_prompt(error: str) -> str:
     return RETRY_TEMPLATE.format(error=error)
 
 
+# The bounds the schema sent puts on the answer (askg.schema validates it with looser ones): a
+# grammar-constrained server decodes nothing outside them, so a model cannot run on, leave a string
+# empty or write control characters; other servers take them as a guide. "standard" leaves room for
+# what a curated seed holds (a test checks every seed fits), so a large model is not cut short;
+# "compact" is for small models (SmolLM2-135M built 30 of 30 benchmark classes within it), at the cost
+# of terse phases.
+AnswerBounds = Literal["standard", "compact"]
+
+
+@dataclass(frozen=True)
+class Bounds:
+    objects: int
+    relations: int
+    poses: int
+    motions: int
+    handles: int
+    name_length: tuple[int, int]  # object and scene names, predicates
+    text_length: tuple[int, int]  # phase texts, motions, poses
+    first: str  # regex class of a string's first character
+    rest: str  # ... and of the others: printable, never a quote, a backslash or a control character
+
+    def text(self, length: tuple[int, int]) -> dict[str, Any]:
+        """A string of `length` characters (the pattern says it again for grammar builders that
+        ignore minLength/maxLength next to a pattern)."""
+        low, high = length
+        return {"minLength": low, "maxLength": high, "pattern": f"^{self.first}{self.rest}{{{low - 1},{high - 1}}}$"}
+
+
+BOUNDS: dict[AnswerBounds, Bounds] = {
+    "standard": Bounds(objects=8, relations=6, poses=4, motions=3, handles=6, name_length=(2, 40),
+                       text_length=(3, 140), first="[A-Za-z0-9]", rest="[-A-Za-z0-9À-ÿ ,'./()&]"),
+    "compact": Bounds(objects=3, relations=2, poses=2, motions=2, handles=2, name_length=(2, 24),
+                      text_length=(3, 48), first="[a-z]", rest="[-a-z0-9 ,']"),
+}
+
+
 @cache
-def decomposition_json_schema(body_parts: tuple[str, ...] = ()) -> str:
+def decomposition_json_schema(body_parts: tuple[str, ...] = (), bounds: AnswerBounds = "standard") -> str:
     """The pydantic schema of `Decomposition` as the model must answer it (sent as
     `response_format`), serialised once: every object with its own predicate (no "uses" default),
-    the limits of LLM answers (phases, scenes, a motion per phase), body parts from the vocabulary
-    when one is given, no titles."""
+    the limits of LLM answers (phases, scenes, a motion per phase, `bounds` on every string and
+    list), body parts from the vocabulary when one is given, no titles."""
+    limits = BOUNDS[bounds]
     schema = Decomposition.model_json_schema()
     _simplify(schema)
     defs = schema["$defs"]
@@ -121,12 +160,12 @@ def decomposition_json_schema(body_parts: tuple[str, ...] = ()) -> str:
     schema["properties"]["phases"].update(minItems=MIN_PHASES, maxItems=MAX_PHASES)
     schema["properties"]["scenes"].update(minItems=MIN_SCENES, maxItems=MAX_SCENES)
     schema["required"] = ["objects", "scenes", "phases"]
-    defs["PhaseSpec"]["properties"]["motions"].update(minItems=1, maxItems=MAX_MOTIONS)
+    defs["PhaseSpec"]["properties"]["motions"].update(minItems=1, maxItems=limits.motions)
     defs["PhaseSpec"]["required"] = ["text", "motions"]
-    for array, most in ((schema["properties"]["objects"], MAX_OBJECTS),
-                        (schema["properties"]["object_relations"], MAX_RELATIONS),
-                        (schema["properties"]["poses"], MAX_POSES),
-                        (defs["PhaseSpec"]["properties"]["handles"], MAX_HANDLES)):
+    for array, most in ((schema["properties"]["objects"], limits.objects),
+                        (schema["properties"]["object_relations"], limits.relations),
+                        (schema["properties"]["poses"], limits.poses),
+                        (defs["PhaseSpec"]["properties"]["handles"], limits.handles)):
         array["maxItems"] = most
     names = [schema["properties"]["scenes"]["items"], defs["PhaseSpec"]["properties"]["handles"]["items"],
              defs["ObjectUse"]["properties"]["name"], defs["ObjectUse"]["properties"]["predicate"],
@@ -135,32 +174,17 @@ def decomposition_json_schema(body_parts: tuple[str, ...] = ()) -> str:
     texts = [defs["PhaseSpec"]["properties"]["text"], defs["Motion"]["properties"]["motion"],
              defs["Pose"]["properties"]["pose"]]
     for string in names:
-        string.update(_bounded_text(NAME_LENGTH))
+        string.update(limits.text(limits.name_length))
     for string in texts:
-        string.update(_bounded_text(TEXT_LENGTH))
+        string.update(limits.text(limits.text_length))
     for name in ("Motion", "Pose"):
         part = defs[name]["properties"]["body_part"]
         if body_parts:
             part.pop("minLength", None)
             part["enum"] = list(body_parts)
         else:
-            part.update(_bounded_text(NAME_LENGTH))
+            part.update(limits.text(limits.name_length))
     return json.dumps(schema, sort_keys=True)
-
-
-# The bounds the schema sent puts on the answer (askg.schema validates it with looser ones): a
-# grammar-constrained server decodes nothing outside them, so a small model cannot run on, leave a
-# string empty or write control characters; other servers take them as a guide.
-MAX_OBJECTS, MAX_RELATIONS, MAX_POSES, MAX_MOTIONS, MAX_HANDLES = 3, 2, 2, 2, 2
-NAME_LENGTH = (2, 24)  # object and scene names, predicates
-TEXT_LENGTH = (3, 48)  # phase texts, motions, poses
-
-
-def _bounded_text(length: tuple[int, int]) -> dict[str, Any]:
-    """Lower-case printable text starting with a letter, of `length` characters (the pattern says it
-    for grammar builders that ignore minLength/maxLength next to a pattern)."""
-    low, high = length
-    return {"minLength": low, "maxLength": high, "pattern": f"^[a-z][-a-z0-9 ,']{{{low - 1},{high - 1}}}$"}
 
 
 # Left out of askg.schema's own schema: titles and our docstrings say nothing to a model; its string
@@ -214,6 +238,7 @@ class Instructions(BaseModel):
     model: str = Field(min_length=1)
     temperature: float = Field(DEFAULT_TEMPERATURE, ge=0, le=2)
     body_parts: tuple[str, ...] = ()
+    answer_bounds: AnswerBounds = "standard"
     version: str = PROMPT_VERSION
 
     def system(self) -> str:
@@ -227,7 +252,7 @@ class Instructions(BaseModel):
 
     def answer_schema(self) -> dict[str, Any]:
         """The JSON schema the answer must match."""
-        return json.loads(decomposition_json_schema(self.body_parts))
+        return json.loads(decomposition_json_schema(self.body_parts, self.answer_bounds))
 
     def response_format(self, mode: FormatMode) -> dict[str, Any] | None:
         return response_format(mode, self.answer_schema())

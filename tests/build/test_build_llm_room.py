@@ -227,6 +227,17 @@ def test_llm_settings_come_from_a_dotenv_file_the_environment_and_the_options(
     assert [r.body["model"] for r in fake_server.requests] == ["dotenv-model", "env-model", "option-model"]
 
 
+def test_the_answer_bounds_option_reaches_the_schema_sent(
+    clean_env: Path, seeds_dir: Path, fake_server: FakeOpenAIServer
+) -> None:
+    env = {"OPENAI_BASE_URL": fake_server.url}
+    assert run_build(clean_env, env=env).returncode == 0
+    assert run_build(clean_env, "--llm-answer-bounds", "compact", env=env).returncode == 0
+    texts = [r.body["response_format"]["json_schema"]["schema"]["$defs"]["PhaseSpec"]["properties"]["text"]
+             for r in fake_server.requests]
+    assert [t["maxLength"] for t in texts] == [140, 48]
+
+
 def test_schema_sent_carries_the_limits_and_the_body_part_vocabulary() -> None:
     schema = Instructions(model="m", body_parts=("hands", "legs")).answer_schema()
     assert (schema["properties"]["phases"]["minItems"], schema["properties"]["phases"]["maxItems"]) == (3, 5)

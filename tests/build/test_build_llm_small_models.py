@@ -16,9 +16,12 @@ from askg.llm.instructions import (
     EXAMPLE_PHRASES,
     PROMPT_VERSION,
     SYSTEM_TEMPLATE,
+    AnswerBounds,
     Instructions,
+    body_part_vocabulary,
 )
 from askg.schema import Decomposition
+from askg.seeds import default_seeds_dir, load_seeds
 from tests.build.fake_openai_server import FakeOpenAIServer, copied_answer, good_answer
 from tests.build.test_build_llm_client import client_for, decompose
 
@@ -57,22 +60,55 @@ def conforms(value: Any, node: dict[str, Any], defs: dict[str, Any]) -> bool:
             and all(conforms(v, properties[k], defs) for k, v in value.items()))
 
 
-def test_every_string_and_array_sent_is_bounded_so_a_grammar_cannot_run_on() -> None:
-    schema = Instructions(model="m", body_parts=VOCABULARY).answer_schema()
+@pytest.mark.parametrize(
+    ("bounds", "longest", "most_items", "text"),
+    [("compact", 48, 5, "stands on"), ("standard", 140, 8, "T-shirt pulled over the head in a plié")],
+)
+def test_every_string_and_array_sent_is_bounded_so_a_grammar_cannot_run_on(
+    bounds: AnswerBounds, longest: int, most_items: int, text: str
+) -> None:
+    schema = Instructions(model="m", body_parts=VOCABULARY, answer_bounds=bounds).answer_schema()
     found = strings_and_arrays(schema, schema["$defs"])
     strings = [(path, node) for path, node in found if node["type"] == "string" and "enum" not in node]
     arrays = [(path, node) for path, node in found if node["type"] == "array"]
     assert len(strings) >= 10 and len(arrays) >= 7  # every name, text and list of the answer
+    assert max(node["maxLength"] for _, node in strings) == longest
     for path, node in strings:
-        assert node["minLength"] >= 2 and node["maxLength"] <= 48, path
+        assert node["minLength"] >= 2 and node["maxLength"] <= longest, path
         pattern = node["pattern"]
         assert pattern.startswith("^") and pattern.endswith("$"), path
-        for bad in ("", "x", "a\u0001b", "line\nbreak", "Capital", 'say "hi"', "é" * 5, "a" * 49):
+        bad_ones = ["", "x", "a\u0001b", "line\nbreak", 'say "hi"', "back\\slash", "a" * (longest + 1)]
+        if bounds == "compact":
+            bad_ones += ["Capital", "é" * 5]
+        for bad in bad_ones:
             assert re.fullmatch(pattern[1:-1], bad) is None, (path, bad)
         assert re.fullmatch(pattern[1:-1], "stands on") is not None, path
+    phase_text = schema["$defs"]["PhaseSpec"]["properties"]["text"]
+    assert re.fullmatch(phase_text["pattern"][1:-1], text) is not None
     for path, node in arrays:
-        assert 1 <= node["maxItems"] <= 5, path
+        assert 1 <= node["maxItems"] <= most_items, path
     assert PROMPT_VERSION == "askg-decompose-v5"
+
+
+def test_the_standard_bounds_admit_every_curated_seed_so_large_models_are_not_cut_short() -> None:
+    schema = Instructions(model="m", body_parts=body_part_vocabulary(default_seeds_dir())).answer_schema()
+    defs = schema["$defs"]
+    seeds = load_seeds(default_seeds_dir())
+    assert len(seeds) > 700
+    outside = [seed.name for seed in seeds.values()
+               if not conforms(seed_as_answer(seed.decomposition), schema, defs)]
+    assert outside == []
+    compact = Instructions(model="m", body_parts=VOCABULARY, answer_bounds="compact").answer_schema()
+    clean_and_jerk = next(seed for seed in seeds.values() if seed.name == "clean and jerk")
+    assert not conforms(seed_as_answer(clean_and_jerk.decomposition), compact, compact["$defs"])  # phases too long
+
+
+def seed_as_answer(decomposition: Decomposition) -> dict[str, Any]:
+    """The answer a model would give for `decomposition`: the fields the schema sent asks for."""
+    answer = decomposition.model_dump(mode="json", exclude_none=True)
+    schema = Instructions(model="m").answer_schema()
+    return {key: value for key, value in answer.items()
+            if key in schema["properties"] and (value != [] or key in schema["required"])}
 
 
 def test_the_bounds_admit_a_good_answer_and_every_example_phrase_the_prompt_teaches() -> None:
