@@ -11,8 +11,9 @@ answer); `--keep DIR` keeps them for `askg --store DIR/graph.json show CLASS`.
 
 Per class: built or not; schema-valid on the first answer; requests, transport retries and invalid
 answers; seconds; the seed rules that apply to LLM output (>= 3 phases, >= 2 body parts moving,
->= 1 scene); and where a small model fails: body parts outside the vocabulary, content copied from
-the prompt's worked example, repeated phase texts. Then the knowledge benchmark (benchmarks.
+>= 1 scene) and, stricter, all rules of curated seeds (askg.seed_check); and where a small model
+fails: body parts outside the vocabulary, content copied from the prompt's quoted examples, repeated
+phase texts. Then the knowledge benchmark (benchmarks.
 bench_knowledge: ID@1 / ID@5 / LOO of name-masked spatial and temporal prompts, MiniLM embeddings)
 over these 30 classes, LLM-built graph vs seeds. Classes run one at a time (a local server answers
 one request at a time anyway).
@@ -33,10 +34,10 @@ from askg.class_lists import ClassEntry
 from askg.llm.cache import ResponseCache
 from askg.llm.client import DecompositionClient, LLMConfig
 from askg.llm.decomposer import CallCounter
-from askg.llm.instructions import EXAMPLE, Instructions, body_part_vocabulary
+from askg.llm.instructions import EXAMPLE_PHRASES, AnswerBounds, Instructions, body_part_vocabulary
 from askg.names import match_key, normalise_name
 from askg.schema import Decomposition
-from askg.seed_check import MIN_BODY_PARTS, MIN_PHASES, MIN_SCENES
+from askg.seed_check import MIN_BODY_PARTS, MIN_PHASES, MIN_SCENES, seed_problems
 from askg.seeds import default_seeds_dir, find_seed, load_seeds
 from askg.store.embedded import EmbeddedStore
 from askg.vocabulary import load_vocabulary
@@ -64,6 +65,7 @@ class ClassResult:
     invalid_answers: int = 0
     first_try_valid: bool = False
     rules_ok: bool = False
+    seed_check_ok: bool = False  # every rule a curated seed must follow (askg.seed_check), not only LLM's
     problems: list[str] = field(default_factory=list)
 
 
@@ -117,14 +119,12 @@ def failure_modes(decomposition: Decomposition, vocabulary: set[str]) -> list[st
     invented = sorted(moving - vocabulary)
     if invented:
         problems.append(f"invented body parts: {', '.join(invented)}")
-    example = Decomposition.model_validate(EXAMPLE)
-    copied = ({o.name for o in decomposition.objects} & {o.name for o in example.objects}) | (
-        set(decomposition.scenes) & set(example.scenes)) | (
-        {m.motion for p in decomposition.phases for m in p.motions}
-        & {m.motion for p in example.phases for m in p.motions}) | (
-        {p.text for p in decomposition.phases} & {p.text for p in example.phases})
+    places = ([o.name for o in decomposition.objects] + list(decomposition.scenes)
+              + [p.text for p in decomposition.phases]
+              + [m.motion for p in decomposition.phases for m in p.motions] + [p.pose for p in decomposition.poses])
+    copied = sorted({place for place in places if place in EXAMPLE_PHRASES})
     if copied:
-        problems.append(f"copied from the example: {', '.join(sorted(copied))}")
+        problems.append(f"copied from the prompt's examples: {', '.join(copied)}")
     texts = [p.text for p in decomposition.phases]
     if len(set(texts)) < len(texts):
         problems.append(f"repeated phase texts ({len(texts) - len(set(texts))})")
@@ -132,12 +132,12 @@ def failure_modes(decomposition: Decomposition, vocabulary: set[str]) -> list[st
 
 
 def build(
-    base_url: str, model: str, timeout_s: float, max_invalid: int, work: Path
+    base_url: str, model: str, timeout_s: float, max_invalid: int, work: Path, answer_bounds: AnswerBounds = "compact"
 ) -> tuple[list[ClassResult], dict[str, Decomposition]]:
     seeds_dir = default_seeds_dir()
     body_parts = body_part_vocabulary(seeds_dir)
     config = LLMConfig(model=model, base_url=base_url, timeout_s=timeout_s, body_parts=body_parts,
-                       max_retries=2, backoff_base_s=1.0, max_invalid=max_invalid)
+                       max_retries=2, backoff_base_s=1.0, max_invalid=max_invalid, answer_bounds=answer_bounds)
     decomposer = MeasuringDecomposer(DecompositionClient(config))
     store = EmbeddedStore(work / "graph.json")
     options = BuildOptions(dataset="bench", concurrency=1)
@@ -166,6 +166,7 @@ def build(
             built[entry.name] = record.decomposition()
             result.problems = failure_modes(built[entry.name], set(body_parts))
             result.rules_ok = not any(p.startswith("rule:") for p in result.problems)
+            result.seed_check_ok = not seed_problems(entry.name, built[entry.name], frozenset(body_parts))
         results.append(result)
     return results, built
 
@@ -202,7 +203,8 @@ def report(results: list[ClassResult], scores: dict[str, dict[str, Scores]] | No
     lines += ["", f"built {len(built)}/{n}; schema-valid on the first answer "
               f"{sum(r.first_try_valid for r in built)}/{n}; "
               f"seed rules (>= {MIN_PHASES} phases, >= {MIN_BODY_PARTS} body parts, >= {MIN_SCENES} scene) "
-              f"{sum(r.rules_ok for r in built)}/{n}; requests {sum(r.requests for r in results)}, "
+              f"{sum(r.rules_ok for r in built)}/{n}; every rule of curated seeds (askg.seed_check) "
+              f"{sum(r.seed_check_ok for r in built)}/{n}; requests {sum(r.requests for r in results)}, "
               f"retries {sum(r.retries for r in results)}, "
               f"invalid answers {sum(r.invalid_answers for r in results)}; "
               f"seconds per class median {seconds[n // 2]:.0f}, max {seconds[-1]:.0f}"]
@@ -233,6 +235,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="keep the store and cache in this (new) folder")
     parser.add_argument("--json", type=Path, help="also write the per-class results here")
     parser.add_argument("--no-knowledge", action="store_true", help="skip the knowledge benchmark")
+    parser.add_argument("--answer-bounds", choices=["compact", "standard"], default="compact",
+                        help="the answer schema's bounds (askg build --llm-answer-bounds); compact suits a 135M model")
     args = parser.parse_args(argv)
     if args.keep is not None and args.keep.exists():
         print(f"error: --keep {args.keep}: already exists (give a new folder)", file=sys.stderr)
@@ -241,11 +245,11 @@ def main(argv: list[str] | None = None) -> int:
         work = args.keep or Path(scratch)
         work.mkdir(parents=True, exist_ok=True)
         started = time.perf_counter()
-        results, built = build(args.base_url, args.model, args.timeout, args.max_invalid, work)
+        results, built = build(args.base_url, args.model, args.timeout, args.max_invalid, work, args.answer_bounds)
         scores = None if args.no_knowledge else knowledge(built)
     print(report(results, scores))
     version = Instructions(model=args.model).version
-    print(f"\n{time.perf_counter() - started:.0f} s; model {args.model}; prompt {version}")
+    print(f"\n{time.perf_counter() - started:.0f} s; model {args.model}; prompt {version}, {args.answer_bounds} bounds")
     if args.json:
         args.json.write_text(json.dumps([asdict(r) for r in results], indent=1))
     return 0

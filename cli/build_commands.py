@@ -43,6 +43,7 @@ OPTION_OF_FIELD = {
     "model": "--llm-model", "timeout_s": "--llm-timeout", "max_retries": "--llm-retries",
     "max_invalid": "--llm-invalid-retries", "backoff_base_s": "--backoff-base", "backoff_max_s": "--backoff-max",
     "circuit_failures": "--llm-circuit-failures", "circuit_window_s": "--llm-circuit-window",
+    "answer_bounds": "--llm-answer-bounds",
 }
 
 
@@ -57,6 +58,7 @@ def _llm_config(
     backoff_max: float,
     circuit_failures: int = DEFAULT_MAX_FAILURES,
     circuit_window: float = DEFAULT_WINDOW_S,
+    answer_bounds: str = "standard",
 ) -> LLMConfig | None:
     """The LLM to ask, or None when neither a base URL nor an API key is configured. The options are
     checked either way (a bad value is a one-line error naming the option)."""
@@ -66,7 +68,7 @@ def _llm_config(
         "model": model, "base_url": url, "api_key": settings.openai_api_key, "timeout_s": timeout,
         "max_retries": retries, "max_invalid": invalid, "backoff_base_s": backoff, "backoff_max_s": backoff_max,
         "circuit_failures": circuit_failures, "circuit_window_s": circuit_window, "prompt_version": PROMPT_VERSION,
-        "body_parts": body_parts,
+        "body_parts": body_parts, "answer_bounds": answer_bounds,
     }
     try:
         config = LLMConfig.model_validate(values)
@@ -119,6 +121,12 @@ def build_command(
     llm_circuit_window: Annotated[
         float, typer.Option(help="…or after failures to connect for this many seconds without one success.")
     ] = DEFAULT_WINDOW_S,
+    llm_answer_bounds: Annotated[
+        str,
+        typer.Option(help="Bounds the answer schema puts on strings and lists: 'standard' (room for a curated "
+                     "seed's content) or 'compact' (short, for small grammar-constrained models such as "
+                     "SmolLM2-135M)."),
+    ] = "standard",
     concurrency: Annotated[
         int, typer.Option(min=1, max=256, help="LLM requests in flight.")
     ] = DEFAULT_CONCURRENCY,
@@ -149,6 +157,7 @@ def build_command(
         backoff_max,
         llm_circuit_failures,
         llm_circuit_window,
+        llm_answer_bounds,
     )
     cache = ResponseCache(cache_dir or default_cache_dir())
     with store_context(ctx).open() as store, _progress(len(pairs), as_json) as progress:

@@ -3,7 +3,8 @@
 This client owns the conversation and the policies: the response_format fallback (json_schema, then
 json_object, then none, learnt from the server's HTTP 400s), the retry policy on transport failures
 (askg.llm.retry), the circuit breaker, a larger max_tokens after a truncated answer, and validation of
-every answer with the validation error sent back to the model on a retry. The HTTP side is a
+every answer with the validation error sent back to the model on a retry (a fresh request naming the
+error, at a higher temperature). The HTTP side is a
 `ChatTransport` (askg.llm.openai_chat by default), which raises only askg.llm.errors types.
 """
 
@@ -14,7 +15,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from askg.llm.answers import extract_json
+from askg.llm.answers import drop_misplaced_names, extract_json
 from askg.llm.backoff import Backoff
 from askg.llm.circuit import DEFAULT_MAX_FAILURES, DEFAULT_WINDOW_S, CircuitBreaker
 from askg.llm.decomposer import CallCounter
@@ -28,12 +29,14 @@ from askg.llm.errors import (
 )
 from askg.llm.instructions import (
     DEFAULT_TEMPERATURE,
+    EXAMPLE_PHRASES,
     FORMAT_FALLBACKS,
     MAX_PHASES,
     MIN_BODY_PARTS,
     MIN_PHASES,
     MIN_SCENES,
     PROMPT_VERSION,
+    AnswerBounds,
     FormatMode,
     Instructions,
     retry_prompt,
@@ -42,7 +45,10 @@ from askg.llm.openai_chat import Completion, OpenAIChat
 from askg.llm.retry import RetryPolicy
 from askg.schema import Decomposition
 
-__all__ = ["DecompositionClient", "LLMConfig", "LLMFailure", "LLMUnreachable", "rule_problems", "validate_answer"]
+__all__ = [
+    "DecompositionClient", "LLMConfig", "LLMFailure", "LLMUnreachable", "copied_phrases", "rule_problems",
+    "validate_answer",
+]
 
 OPENAI_DEFAULT_URL = "https://api.openai.com/v1"
 
@@ -67,6 +73,7 @@ class LLMConfig(BaseModel):
     max_tokens: int | None = Field(None, ge=1)
     max_tokens_limit: int = Field(8192, ge=1)
     body_parts: tuple[str, ...] = ()
+    answer_bounds: AnswerBounds = "standard"
 
     @property
     def url(self) -> str:
@@ -75,7 +82,8 @@ class LLMConfig(BaseModel):
     @property
     def instructions(self) -> Instructions:
         return Instructions(
-            model=self.model, temperature=self.temperature, body_parts=self.body_parts, version=self.prompt_version
+            model=self.model, temperature=self.temperature, body_parts=self.body_parts, version=self.prompt_version,
+            answer_bounds=self.answer_bounds,
         )
 
     @property
@@ -117,12 +125,12 @@ class DecompositionClient:
     def stopped(self) -> str | None:
         return str(self.unreachable()) if self.circuit.opened else None
 
-    def _request_body(self, messages: list[dict[str, str]], max_tokens: int | None) -> dict[str, Any]:
+    def _request_body(
+        self, messages: list[dict[str, str]], max_tokens: int | None, temperature: float
+    ) -> dict[str, Any]:
         """Only what this server is known to accept: no response_format it rejected, no max_tokens
         unless an answer came back truncated (or the user set one)."""
-        body: dict[str, Any] = {
-            "model": self._instructions.model, "messages": messages, "temperature": self._instructions.temperature
-        }
+        body: dict[str, Any] = {"model": self._instructions.model, "messages": messages, "temperature": temperature}
         fmt = self._instructions.response_format(self.format_mode)
         if fmt is not None:
             body["response_format"] = fmt
@@ -154,32 +162,28 @@ class DecompositionClient:
 
     async def decompose(self, class_name: str) -> Decomposition:
         """A validated decomposition of `class_name`, or LLMFailure with the reason."""
-        messages = self._instructions.messages(class_name)
+        first = messages = self._instructions.messages(class_name)
         last_error = ""
-        for _ in range(self.config.max_invalid + 1):
-            content = await self._complete(messages)
+        for attempt in range(self.config.max_invalid + 1):
+            content = await self._complete(messages, retry_temperature(self._instructions.temperature, attempt))
             try:
-                decomposition = validate_answer(content)
-                problems = rule_problems(decomposition, self._instructions.body_parts)
+                decomposition = validate_answer(content, class_name)
+                problems = rule_problems(decomposition, self._instructions.body_parts) + copied_phrases(decomposition)
                 if problems:
                     raise ValueError(f"does not follow the rules ({'; '.join(problems)})")
                 return decomposition
             except ValueError as exc:
                 self.calls.invalid_answers += 1
                 last_error = str(exc)
-                messages = [
-                    *messages,
-                    {"role": "assistant", "content": content},
-                    {"role": "user", "content": retry_prompt(last_error)},
-                ]
+                messages = retry_messages(first, last_error)
         raise LLMFailure(f"invalid answer after {self.config.max_invalid + 1} attempts: {last_error}")
 
-    async def _complete(self, messages: list[dict[str, str]]) -> str:
+    async def _complete(self, messages: list[dict[str, str]], temperature: float) -> str:
         """The content of one whole (not truncated) answer: a truncated one is asked for again with a
         larger max_tokens, up to max_tokens_limit."""
         max_tokens = self.config.max_tokens
         while True:
-            completion = await self._request(messages, max_tokens)
+            completion = await self._request(messages, max_tokens, temperature)
             if completion.finish_reason != "length":
                 return completion.content
             self.calls.note("length")
@@ -193,7 +197,7 @@ class DecompositionClient:
             max_tokens = min(grown, limit)
             self.calls.retries += 1
 
-    async def _request(self, messages: list[dict[str, str]], max_tokens: int | None) -> Completion:
+    async def _request(self, messages: list[dict[str, str]], max_tokens: int | None, temperature: float) -> Completion:
         """One chat completion under the retry policy, with the response_format fallback."""
         attempt = 0
         while True:
@@ -201,7 +205,7 @@ class DecompositionClient:
                 raise self.unreachable()
             self.calls.requests += 1
             try:
-                completion = await self._transport.complete(self._request_body(messages, max_tokens))
+                completion = await self._transport.complete(self._request_body(messages, max_tokens, temperature))
                 self.circuit.success()
                 return completion
             except HTTPStatusError as exc:
@@ -232,9 +236,42 @@ def _status_name(error: TransportError) -> str:
     return "bad-response" if isinstance(error, MalformedResponse) else "connection"
 
 
-def validate_answer(content: str) -> Decomposition:
-    """Parse and validate one answer; ValueError with a short, model-readable reason when invalid."""
+def retry_messages(first: list[dict[str, str]], error: str) -> list[dict[str, str]]:
+    """The first request again, its user message followed by why the last answer was invalid. Not
+    the invalid answer itself: a small model anchors on it and decodes it again, and on a CPU server
+    its tokens cost a prompt evaluation each time while the unchanged prefix is cached."""
+    *head, user = first
+    return [*head, {**user, "content": f"{user['content']}\n\n{retry_prompt(error)}"}]
+
+
+def retry_temperature(temperature: float, attempt: int) -> float:
+    """The sampling temperature of answer `attempt` (0: the first): raised by RETRY_TEMPERATURE_STEP
+    per invalid answer, so that a model asked again does not decode the same answer again."""
+    return round(min(2.0, temperature + RETRY_TEMPERATURE_STEP * attempt), 3)
+
+
+RETRY_TEMPERATURE_STEP = 0.3
+COPIED_PLACES_LIMIT = 3  # places (object, scene, phase text, motion, pose) repeating a quoted example
+
+
+def copied_phrases(decomposition: Decomposition) -> list[str]:
+    """A problem when the answer repeats the instructions' quoted example phrases in at least
+    COPIED_PLACES_LIMIT places (a weightlifting class may name a "weightlifting gym" honestly once)."""
+    places = ([o.name for o in decomposition.objects] + list(decomposition.scenes)
+              + [p.text for p in decomposition.phases]
+              + [m.motion for p in decomposition.phases for m in p.motions] + [p.pose for p in decomposition.poses])
+    copied = [place for place in places if place.lower() in EXAMPLE_PHRASES]
+    if len(copied) < COPIED_PLACES_LIMIT:
+        return []
+    return [f"copied the instructions' examples ({', '.join(sorted(set(copied)))}); describe this class itself"]
+
+
+def validate_answer(content: str, class_name: str | None = None) -> Decomposition:
+    """Parse and validate one answer; ValueError with a short, model-readable reason when invalid.
+    With `class_name`, names that cannot be right are dropped first (answers.drop_misplaced_names)."""
     raw = extract_json(content)
+    if class_name is not None:
+        raw = drop_misplaced_names(raw, class_name)
     missing = _objects_without_predicate(raw)
     if missing:
         raise ValueError(f"does not match the schema (objects: give a predicate for {', '.join(missing[:5])})")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, Literal
@@ -27,7 +28,14 @@ from askg.schema import Decomposition
 # constrained servers enforce while decoding, titles dropped from the schema.
 # v4: strings keep minLength 1 in the schema (v3 dropped it, and a grammar-constrained 135M model
 # then answered empty scene and phase strings).
-PROMPT_VERSION = "askg-decompose-v4"
+# v5: every string in the schema sent has a pattern (lower-case printable text, a length range) and
+# every array a maxItems, so a grammar-constrained server can no longer decode an empty, run-on or
+# control-character string nor an answer without end (two sets of bounds: "standard" for any model,
+# "compact" for small ones); the worked example is gone (a 135M model copied v4's bowling example
+# into sports classes: bowling ball for soccer juggling); the schema carries the form, the quoted
+# phrases the style. A retry is the first request again with the reason (not the invalid answer) at a
+# higher temperature.
+PROMPT_VERSION = "askg-decompose-v5"
 SCHEMA_NAME = "action_decomposition"
 CLASS_LINE_PREFIX = "Action class: "
 
@@ -55,32 +63,20 @@ alternatives with "or"; motions give the body parts that move with a bare verb p
 phase or named in a phase text.
 Use lower-case singular nouns for objects and scenes, no articles. Name body parts only from this \
 vocabulary: {body_parts}; use at least two different body parts.
-Answer with one JSON object matching the given JSON schema and nothing else. The example below shows \
-the form for another class; describe your own class, never copy the example's content.
-Example for the class "bowling":
-{example}"""
+Answer with one JSON object matching the given JSON schema and nothing else, about your own class \
+only: the quoted phrases above show the form, never copy them."""
 
-# Trimmed from the curated seed of "bowling" (not one of the benchmark's classes).
-EXAMPLE = {
-    "objects": [{"name": "bowling ball", "predicate": "rolls"}, {"name": "bowling pin", "predicate": "knocks down"}],
-    "scenes": ["bowling alley"],
-    "object_relations": [{"subject": "bowling pin", "predicate": "standing at the end of", "object": "bowling alley"}],
-    "phases": [
-        {"text": "picking up the ball with the fingers in the holes",
-         "motions": [{"body_part": "fingers", "motion": "insert into the finger holes"}], "handles": ["bowling ball"]},
-        {"text": "stepping toward the foul line while swinging the ball back",
-         "motions": [{"body_part": "legs", "motion": "take approach steps"},
-                     {"body_part": "arms", "motion": "swing the ball back high"}], "handles": ["bowling ball"]},
-        {"text": "sliding low and releasing the ball down the lane",
-         "motions": [{"body_part": "knees", "motion": "bend deep into a slide"}], "handles": ["bowling ball"]},
-    ],
-}
+
+# The multi-word phrases SYSTEM_TEMPLATE quotes as examples: an answer repeating them in several
+# places copied the prompt instead of describing its class (askg.llm.client.copied_phrases).
+EXAMPLE_PHRASES = ("bites into", "stands on", "pours water from", "archery bow", "weightlifting gym", "indoor room",
+                   "outdoor area", "pressed together in front of the chest", "gripping the bar", "grip the bar")
 
 USER_TEMPLATE = CLASS_LINE_PREFIX + "{name}"
 
 RETRY_TEMPLATE = """\
-Your previous answer was not valid: {error}
-Answer again with only one JSON object that matches the schema."""
+An earlier answer for this class was not valid: {error}
+Answer with only one JSON object that matches the schema and avoids that."""
 
 
 @cache
@@ -99,7 +95,7 @@ MIN_PHASES, MAX_PHASES, MIN_SCENES, MAX_SCENES, MIN_BODY_PARTS = 3, 5, 1, 3, 2
 
 def system_prompt(body_parts: tuple[str, ...]) -> str:
     vocabulary = ", ".join(body_parts or DEFAULT_BODY_PARTS)
-    return SYSTEM_TEMPLATE.format(body_parts=vocabulary, example=json.dumps(EXAMPLE, separators=(",", ":")))
+    return SYSTEM_TEMPLATE.format(body_parts=vocabulary)
 
 
 def user_prompt(class_name: str) -> str:
@@ -110,12 +106,49 @@ def retry_prompt(error: str) -> str:
     return RETRY_TEMPLATE.format(error=error)
 
 
+# The bounds the schema sent puts on the answer (askg.schema validates it with looser ones): a
+# grammar-constrained server decodes nothing outside them, so a model cannot run on, leave a string
+# empty or write control characters; other servers take them as a guide. "standard" leaves room for
+# what a curated seed holds (a test checks every seed fits), so a large model is not cut short;
+# "compact" is for small models (SmolLM2-135M built 30 of 30 benchmark classes within it), at the cost
+# of terse phases.
+AnswerBounds = Literal["standard", "compact"]
+
+
+@dataclass(frozen=True)
+class Bounds:
+    objects: int
+    relations: int
+    poses: int
+    motions: int
+    handles: int
+    name_length: tuple[int, int]  # object and scene names, predicates
+    text_length: tuple[int, int]  # phase texts, motions, poses
+    first: str  # regex class of a string's first character
+    rest: str  # ... and of the others: printable, never a quote, a backslash or a control character
+
+    def text(self, length: tuple[int, int]) -> dict[str, Any]:
+        """A string of `length` characters (the pattern says it again for grammar builders that
+        ignore minLength/maxLength next to a pattern)."""
+        low, high = length
+        return {"minLength": low, "maxLength": high, "pattern": f"^{self.first}{self.rest}{{{low - 1},{high - 1}}}$"}
+
+
+BOUNDS: dict[AnswerBounds, Bounds] = {
+    "standard": Bounds(objects=8, relations=6, poses=4, motions=3, handles=6, name_length=(2, 40),
+                       text_length=(3, 140), first="[A-Za-z0-9]", rest="[-A-Za-z0-9À-ÿ ,'./()&]"),
+    "compact": Bounds(objects=3, relations=2, poses=2, motions=2, handles=2, name_length=(2, 24),
+                      text_length=(3, 48), first="[a-z]", rest="[-a-z0-9 ,']"),
+}
+
+
 @cache
-def decomposition_json_schema(body_parts: tuple[str, ...] = ()) -> str:
+def decomposition_json_schema(body_parts: tuple[str, ...] = (), bounds: AnswerBounds = "standard") -> str:
     """The pydantic schema of `Decomposition` as the model must answer it (sent as
     `response_format`), serialised once: every object with its own predicate (no "uses" default),
-    the limits of LLM answers (phases, scenes, a motion per phase), body parts from the vocabulary
-    when one is given, no titles."""
+    the limits of LLM answers (phases, scenes, a motion per phase, `bounds` on every string and
+    list), body parts from the vocabulary when one is given, no titles."""
+    limits = BOUNDS[bounds]
     schema = Decomposition.model_json_schema()
     _simplify(schema)
     defs = schema["$defs"]
@@ -127,18 +160,36 @@ def decomposition_json_schema(body_parts: tuple[str, ...] = ()) -> str:
     schema["properties"]["phases"].update(minItems=MIN_PHASES, maxItems=MAX_PHASES)
     schema["properties"]["scenes"].update(minItems=MIN_SCENES, maxItems=MAX_SCENES)
     schema["required"] = ["objects", "scenes", "phases"]
-    defs["PhaseSpec"]["properties"]["motions"]["minItems"] = 1
+    defs["PhaseSpec"]["properties"]["motions"].update(minItems=1, maxItems=limits.motions)
     defs["PhaseSpec"]["required"] = ["text", "motions"]
-    if body_parts:
-        for name in ("Motion", "Pose"):
-            defs[name]["properties"]["body_part"]["enum"] = list(body_parts)
+    for array, most in ((schema["properties"]["objects"], limits.objects),
+                        (schema["properties"]["object_relations"], limits.relations),
+                        (schema["properties"]["poses"], limits.poses),
+                        (defs["PhaseSpec"]["properties"]["handles"], limits.handles)):
+        array["maxItems"] = most
+    names = [schema["properties"]["scenes"]["items"], defs["PhaseSpec"]["properties"]["handles"]["items"],
+             defs["ObjectUse"]["properties"]["name"], defs["ObjectUse"]["properties"]["predicate"],
+             defs["ObjectRelation"]["properties"]["subject"], defs["ObjectRelation"]["properties"]["object"],
+             defs["ObjectRelation"]["properties"]["predicate"]]
+    texts = [defs["PhaseSpec"]["properties"]["text"], defs["Motion"]["properties"]["motion"],
+             defs["Pose"]["properties"]["pose"]]
+    for string in names:
+        string.update(limits.text(limits.name_length))
+    for string in texts:
+        string.update(limits.text(limits.text_length))
+    for name in ("Motion", "Pose"):
+        part = defs[name]["properties"]["body_part"]
+        if body_parts:
+            part.pop("minLength", None)
+            part["enum"] = list(body_parts)
+        else:
+            part.update(limits.text(limits.name_length))
     return json.dumps(schema, sort_keys=True)
 
 
-# Left out of the schema sent: titles and our docstrings say nothing to a model, and an upper string
-# length becomes a huge grammar on grammar-constrained servers (the answer is still validated with
-# it). minLength stays: without it such a server lets a small model answer empty strings.
-_NOT_SENT = ("title", "description", "maxLength")
+# Left out of askg.schema's own schema: titles and our docstrings say nothing to a model; its string
+# lengths are replaced by the tighter bounds above.
+_NOT_SENT = ("title", "description", "maxLength", "minLength")
 
 
 def _simplify(node: object) -> None:
@@ -187,6 +238,7 @@ class Instructions(BaseModel):
     model: str = Field(min_length=1)
     temperature: float = Field(DEFAULT_TEMPERATURE, ge=0, le=2)
     body_parts: tuple[str, ...] = ()
+    answer_bounds: AnswerBounds = "standard"
     version: str = PROMPT_VERSION
 
     def system(self) -> str:
@@ -200,7 +252,7 @@ class Instructions(BaseModel):
 
     def answer_schema(self) -> dict[str, Any]:
         """The JSON schema the answer must match."""
-        return json.loads(decomposition_json_schema(self.body_parts))
+        return json.loads(decomposition_json_schema(self.body_parts, self.answer_bounds))
 
     def response_format(self, mode: FormatMode) -> dict[str, Any] | None:
         return response_format(mode, self.answer_schema())

@@ -30,6 +30,8 @@ Behaviour = Literal[
     "fenced", "chatty", "think", "unfinished_think",
     # valid JSON of the schema that breaks the rules for LLM answers (1 phase, 1 body part, no scene)
     "short",
+    # a small model's answers: the prompt's example phrases copied; the class named as object and scene
+    "copied", "misplaced",
 ]
 FAULTS: tuple[Behaviour, ...] = ("invalid_json", "schema", "429", "500", "hang", "drop")
 CLASS_PREFIX = "Action class: "
@@ -68,6 +70,25 @@ def good_answer(class_name: str) -> dict[str, Any]:
             {"text": "finishing", "motions": [{"body_part": "whole body", "motion": "relax"}]},
         ],
     }
+
+
+def copied_answer() -> dict[str, Any]:
+    """Valid and following the rules, but its scene and motions are the instructions' quoted examples."""
+    answer = good_answer("lifting")
+    answer["scenes"] = ["weightlifting gym"]
+    for phase in answer["phases"]:
+        phase["motions"] = [{**m, "motion": "grip the bar"} for m in phase["motions"]]
+    return answer
+
+
+def misplaced_answer(class_name: str) -> dict[str, Any]:
+    """A good answer plus the class's own name as an object, handled object and scene, and one name
+    as both an object and a scene."""
+    answer = good_answer(class_name)
+    answer["objects"] += [{"name": class_name.upper(), "predicate": "does"}, {"name": "lawn", "predicate": "walks on"}]
+    answer["scenes"] += [class_name, "lawn"]
+    answer["phases"][0]["handles"] = [*answer["phases"][0]["handles"], class_name]
+    return answer
 
 
 @dataclass
@@ -193,6 +214,8 @@ class FakeOpenAIServer:
                 "unfinished_think": "<think>\nLet me think about {the phases} of this",
                 "short": json.dumps({"objects": [{"name": "rope", "predicate": "climbs"}], "phases": [
                     {"text": "climbing", "motions": [{"body_part": "hands", "motion": "grip"}]}]}),
+                "copied": json.dumps(copied_answer()),
+                "misplaced": json.dumps(misplaced_answer(class_name)),
             }.get(behaviour) or good
             finish_reason = "stop"
             max_tokens = body.get("max_tokens") or 0
@@ -225,7 +248,7 @@ def _class_of(body: dict[str, Any]) -> str:
     for message in body.get("messages", []):
         content = message.get("content")
         if message.get("role") == "user" and isinstance(content, str) and content.startswith(CLASS_PREFIX):
-            return content[len(CLASS_PREFIX) :].strip()
+            return content[len(CLASS_PREFIX) :].splitlines()[0].strip()  # a retry adds the reason below
     return ""
 
 

@@ -102,7 +102,8 @@ def test_unwritable_store_or_cache_fails_before_any_llm_request(
 
 @pytest.mark.parametrize(
     "option, value", [("--llm-timeout", "0"), ("--llm-retries", "-1"), ("--llm-invalid-retries", "-1"),
-                      ("--backoff-base", "-1"), ("--llm-timeout", "nan"), ("--llm-circuit-failures", "0")],
+                      ("--backoff-base", "-1"), ("--llm-timeout", "nan"), ("--llm-circuit-failures", "0"),
+                      ("--llm-answer-bounds", "tiny")],
 )
 def test_bad_llm_options_are_one_line_naming_the_option(
     clean_env: Path, seeds_dir: Path, option: str, value: str

@@ -57,12 +57,13 @@ def test_transport_faults_are_retried(fake_server: FakeOpenAIServer, fault: str)
     assert [r.behaviour for r in fake_server.requests][-1] == "ok"
 
 
-def test_invalid_answer_is_retried_with_the_error_in_the_conversation(fake_server: FakeOpenAIServer) -> None:
+def test_invalid_answer_is_retried_with_the_error_in_the_request(fake_server: FakeOpenAIServer) -> None:
     fake_server.script.extend(["schema", "ok"])
     client = client_for(fake_server)
     decompose(client, "archery")
-    retry = fake_server.requests[1].body["messages"]
-    assert [m["role"] for m in retry] == ["system", "user", "assistant", "user"]
+    first, retry = (r.body["messages"] for r in fake_server.requests)
+    assert [m["role"] for m in retry] == ["system", "user"] and retry[0] == first[0]
+    assert retry[1]["content"].startswith(first[1]["content"] + "\n")  # the cached prefix, then the reason
     assert "not valid" in retry[-1]["content"] and "objects" in retry[-1]["content"]
     assert fake_server.requests[0].body["response_format"]["type"] == "json_schema"
     assert client.calls.invalid_answers == 1

@@ -4,7 +4,9 @@ the model package are installed (they never are in CI: llama-cpp-python compiles
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from askg.llm.instructions import AnswerBounds, Instructions
 from askg.store.embedded import EmbeddedStore
 from tests.build.conftest import write_classes
 from tests.patience import patience
@@ -45,7 +48,7 @@ def test_three_classes_built_by_a_real_model_without_seeds(real_server: str, tmp
     result = subprocess.run(
         [sys.executable, "-m", "cli.askg_app", "--store", str(tmp_path / "g.json"), "build",
          "--classes", str(classes), "--no-seeds", "--llm-base-url", real_server, "--llm-model", "smollm2",
-         "--cache-dir", str(tmp_path / "cache")],
+         "--llm-answer-bounds", "compact", "--llm-timeout", "300", "--cache-dir", str(tmp_path / "cache")],
         capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"}, timeout=patience(1800), cwd=REPO,
     )
     print(result.stdout, result.stderr)
@@ -53,3 +56,17 @@ def test_three_classes_built_by_a_real_model_without_seeds(real_server: str, tmp
     assert len(actions) >= 2, result.stderr  # a 135M model may miss one; all three failing is a bug
     for action in actions:
         assert action.phases and action.provenance.model == "smollm2", action
+
+
+@pytest.mark.parametrize("bounds", ["standard", "compact"])
+def test_the_schema_sent_becomes_a_grammar_without_an_unbounded_string(bounds: AnswerBounds) -> None:
+    """llama.cpp's JSON-schema-to-grammar conversion honours every bound sent (patterns with a length
+    range, maxItems): no rule lets the model decode a string or a list without end."""
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    schema = Instructions(model="m", body_parts=("hands", "legs"), answer_bounds=bounds).answer_schema()
+    grammar = json_schema_to_gbnf(json.dumps(schema))
+    rules = dict(line.split(" ::= ", 1) for line in grammar.splitlines() if " ::= " in line)
+    assert "char" not in rules and "string" not in rules  # only bounded patterns decode strings
+    unbounded = [name for name, body in rules.items() if name != "space" and re.search(r"[*+]", body)]
+    assert unbounded == []
