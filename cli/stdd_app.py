@@ -202,10 +202,8 @@ def report_command(
     console.print(table)
     console.print(f"report: {out} and {out.with_suffix('.png')}")
     if sheet is not None:
-        temporal = sheet["temporal_prompts"]
-        frames = ", ".join(f"{variant} {best}" for variant, best in temporal["best_frame"].items())
-        console.print(f"explain sheet of {sheet['video']}: {sheet['files'][-2]} (PNGs beside it); best frame of "
-                      f"each temporal prompt of {temporal['class']!r}: {frames}")
+        console.print(f"explain sheet of {sheet['video']}: {sheet['files'][-2]} (PNGs beside it); "
+                      f"{sheet['temporal_prompts']['summary']}")
 
 
 def _known_errors() -> tuple[type[Exception], ...]:

@@ -84,6 +84,7 @@ class Explanation(BaseModel):
     logit_scale: float
     views: str
     videos: list[VideoExplanation]
+    notes: list[str] = []  # measured statements a caller adds (e.g. `stdd report`'s flip of the temporal prompts)
 
 
 def prompt_rows(prompts_file: PromptsFile, kinds: tuple[PromptKind, ...]) -> list[list[PromptRow]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -149,8 +149,10 @@ def _class_slots(item: ClassExplanation, rank: int, frames: np.ndarray, frame_ti
     slots.append(_Slot(GAP_IN, lambda figure, bottom: None))
 
 
-def render_sheet(explained: VideoExplanation, frames: np.ndarray, video_name: str) -> bytes:
-    """The sheet of one variant as PNG bytes (deterministic for the same inputs)."""
+def render_sheet(explained: VideoExplanation, frames: np.ndarray, video_name: str,
+                 notes: Sequence[str] = ()) -> bytes:
+    """The sheet of one variant as PNG bytes (deterministic for the same inputs); ``notes`` go under the
+    header, one wrapped paragraph each."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -164,11 +166,14 @@ def render_sheet(explained: VideoExplanation, frames: np.ndarray, video_name: st
     slots: list[_Slot] = []
     predicted = ", ".join(f"{p.name} {p.score:.2f}" for p in explained.predictions)
     header = (f"{video_name} — {VARIANT_TITLES[explained.variant]}\npredicted: {predicted}\n{LEGEND}")
+    note_lines = [line for note in notes for line in textwrap.wrap(note, 150)]
+    if note_lines:
+        header += "\n" + "\n".join(note_lines)
 
     def draw_header(figure: Figure, bottom: float) -> None:
         figure.text(0.01, (bottom + 0.1) / size["height"], header, fontsize=9, va="bottom")
 
-    slots.append(_Slot(0.85, draw_header))
+    slots.append(_Slot(0.85 + 0.155 * len(note_lines), draw_header))
     rows = [("STDD attention\n(last block, CLS)", explained.attention)]
     if explained.plain_attention is not None:
         rows.append(("plain CLIP attention\n(same weights, STCA off)", explained.plain_attention))

@@ -57,6 +57,7 @@ def render_html(explanation: Explanation, sheets: dict[Variant, bytes]) -> str:
         escape(LEGEND),
         f"Attention: {escape(explanation.videos[0].attention.method)}.",
     ]
+    notes.extend(escape(note) for note in explanation.notes)
     if plain:
         notes.append("Plain CLIP row: the same weights with STCA off (every frame encoded on its own).")
     note_html = "".join(f"<p class='note'>{note}</p>" for note in notes)

@@ -56,7 +56,7 @@ def write_explanation(
     """PNG per variant and ``explain.json`` always; ``explain.html`` (images inline) when ``fmt`` is html."""
     prepare_out_dir(out)
     video_name = Path(explanation.video).name
-    sheets = {v.variant: render_sheet(v, images[v.variant], video_name) for v in explanation.videos}
+    sheets = {v.variant: render_sheet(v, images[v.variant], video_name, explanation.notes) for v in explanation.videos}
     written = []
     for variant, png in sheets.items():
         written.append(out / sheet_name(variant))

@@ -31,7 +31,15 @@ def test_report_writes_and_records_the_explain_sheet(frame_averaging_checkpoint:
     assert len(temporal["prompts"]) == 3
     # Without temporal modelling a reversal mirrors every frame position exactly.
     assert temporal["best_frame"]["reversed"] == [7 - t for t in temporal["best_frame"]["original"]]
-    assert "explain sheet of" in result.output
+    assert temporal["mirrored"] == 1.0
+    # These test prompts quote no phase text of the seeds: their place in the action is unknown.
+    assert temporal["phase"] is None and temporal["order_correlation"] is None
+    across = sheet["temporal_prompts_over_split"]
+    unseen_videos = (synth_dir / "splits" / "zeroshot.csv").read_text().splitlines()
+    assert across["split"] == "zeroshot" and across["videos"] == len(unseen_videos)
+    assert across["mean_mirrored"] == 1.0
+    assert page["notes"][0] == f"measured: {temporal['summary']}" and "3/3" in temporal["summary"]
+    assert "explain sheet of" in result.output and "3/3" in result.output
 
     quiet = CliRunner().invoke(app, [*args[:-1], str(tmp_path / "plain.json"), "--no-explain"])
     assert quiet.exit_code == 0, quiet.output
