@@ -9,11 +9,15 @@ otherwise resolve ``from conftest import ...`` to whichever folder's conftest ca
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
 from model.synth import SynthSpec, write_synthetic_dataset
 from model.training import TrainConfig, load_config
+from tests.patience import patience
 
 TINY_CONFIG = Path(__file__).resolve().parents[1] / "model" / "configs" / "train" / "synthetic_tiny_cpu.yaml"
 TINY_SPEC = SynthSpec(
@@ -65,3 +69,17 @@ def tiny_run_overrides(synth_dir: Path, out: Path, *extra: str) -> list[str]:
 
 def tiny_config(synth_dir: Path, out: Path, *extra: str) -> TrainConfig:
     return load_config(TINY_CONFIG, tiny_run_overrides(synth_dir, out, *extra))
+
+
+def export_synth_prompts(synth_dir: Path, work: Path) -> Path:
+    """`askg build` + `askg export-prompts` of a `stdd synth` folder's classes from its own seeds, through the
+    real CLI, into an embedded store in ``work``; returns the prompts file."""
+    env = {**os.environ, "ASKG_SEEDS_DIR": str(synth_dir / "graph_seeds")}
+    env.pop("ASKG_STORE", None)
+    store, prompts = work / "graph.json", work / "prompts.json"
+    classes = str(synth_dir / "classes.txt")
+    for args in (["build", "--classes", classes], ["export-prompts", "--classes", classes, "--out", str(prompts)]):
+        result = subprocess.run([sys.executable, "-m", "cli.askg_app", "--store", str(store), *args], env=env,
+                                capture_output=True, text=True, timeout=patience())
+        assert result.returncode == 0, result.stdout + result.stderr
+    return prompts

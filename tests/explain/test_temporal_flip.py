@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,7 +10,7 @@ from model.data.splits import class_key
 from model.explain.synthetic import split_flip_summary, synthetic_phases
 from model.explain.temporal_flip import flip_summary, measure_flip, phase_positions, spearman
 from model.prompts_file import load_prompts_file
-from tests.patience import patience
+from tests.helpers_tiny_run import export_synth_prompts
 
 
 def test_spearman_ranks_with_ties_and_is_undefined_on_constants() -> None:
@@ -52,14 +49,7 @@ def test_a_mirrored_pattern_flips_the_order_correlation() -> None:
 
 def test_exported_synthetic_prompts_get_their_phase_positions(synth_dir: Path, tmp_path: Path) -> None:
     """The real chain: `stdd synth` seeds -> askg build + export-prompts -> each temporal prompt placed."""
-    env = {**os.environ, "ASKG_SEEDS_DIR": str(synth_dir / "graph_seeds")}
-    env.pop("ASKG_STORE", None)
-    store, prompts = tmp_path / "graph.json", tmp_path / "prompts.json"
-    classes = str(synth_dir / "classes.txt")
-    for args in (["build", "--classes", classes], ["export-prompts", "--classes", classes, "--out", str(prompts)]):
-        result = subprocess.run([sys.executable, "-m", "cli.askg_app", "--store", str(store), *args], env=env,
-                                capture_output=True, text=True, timeout=patience())
-        assert result.returncode == 0, result.stdout + result.stderr
+    prompts = export_synth_prompts(synth_dir, tmp_path)
     phases = synthetic_phases(synth_dir)
     exported = load_prompts_file(prompts)
     assert sorted(phases) == sorted(class_key(name) for name in exported.class_names)

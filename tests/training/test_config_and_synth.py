@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +12,7 @@ from model.synth.report import twin_indices
 from model.training import ConfigError, load_config, train
 from model.training.config import apply_override
 from model.training.schedule import warmup_cosine
-from tests.helpers_tiny_run import TINY_SPEC, MakeConfig
-from tests.patience import patience
+from tests.helpers_tiny_run import TINY_SPEC, MakeConfig, export_synth_prompts
 
 CONFIGS = Path(__file__).resolve().parents[2] / "model" / "configs" / "train"
 
@@ -71,14 +67,7 @@ def test_synth_output_layout(synth_dir: Path) -> None:
 
 
 def test_synth_seeds_build_and_export_with_askg(synth_dir: Path, tmp_path: Path) -> None:
-    env = {**os.environ, "ASKG_SEEDS_DIR": str(synth_dir / "graph_seeds")}
-    env.pop("ASKG_STORE", None)
-    store, prompts = tmp_path / "graph.json", tmp_path / "prompts.json"
-    classes = str(synth_dir / "classes.txt")
-    for args in (["build", "--classes", classes], ["export-prompts", "--classes", classes, "--out", str(prompts)]):
-        result = subprocess.run([sys.executable, "-m", "cli.askg_app", "--store", str(store), *args], env=env,
-                                capture_output=True, text=True, timeout=patience())
-        assert result.returncode == 0, result.stdout + result.stderr
+    prompts = export_synth_prompts(synth_dir, tmp_path)
     from model.prompts_file import load_prompts_file
 
     exported = load_prompts_file(prompts)
