@@ -32,9 +32,9 @@ from pathlib import Path
 from askg.builder import Builder, BuildOptions
 from askg.class_lists import ClassEntry
 from askg.llm.cache import ResponseCache
-from askg.llm.client import DecompositionClient, LLMConfig
+from askg.llm.client import DecompositionClient, LLMConfig, copied_places
 from askg.llm.decomposer import CallCounter
-from askg.llm.instructions import EXAMPLE_PHRASES, AnswerBounds, Instructions, body_part_vocabulary
+from askg.llm.instructions import AnswerBounds, Instructions, body_part_vocabulary
 from askg.names import match_key, normalise_name
 from askg.schema import Decomposition
 from askg.seed_check import MIN_BODY_PARTS, MIN_PHASES, MIN_SCENES, seed_problems
@@ -119,10 +119,7 @@ def failure_modes(decomposition: Decomposition, vocabulary: set[str]) -> list[st
     invented = sorted(moving - vocabulary)
     if invented:
         problems.append(f"invented body parts: {', '.join(invented)}")
-    places = ([o.name for o in decomposition.objects] + list(decomposition.scenes)
-              + [p.text for p in decomposition.phases]
-              + [m.motion for p in decomposition.phases for m in p.motions] + [p.pose for p in decomposition.poses])
-    copied = sorted({place for place in places if place in EXAMPLE_PHRASES})
+    copied = sorted(set(copied_places(decomposition)))  # any copy at all (the client rejects from 3 on)
     if copied:
         problems.append(f"copied from the prompt's examples: {', '.join(copied)}")
     texts = [p.text for p in decomposition.phases]

@@ -244,23 +244,29 @@ def retry_messages(first: list[dict[str, str]], error: str) -> list[dict[str, st
     return [*head, {**user, "content": f"{user['content']}\n\n{retry_prompt(error)}"}]
 
 
+RETRY_TEMPERATURE_STEP = 0.3
+COPIED_PLACES_LIMIT = 3  # places (object, scene, phase text, motion, pose) repeating a quoted example
+
+
 def retry_temperature(temperature: float, attempt: int) -> float:
     """The sampling temperature of answer `attempt` (0: the first): raised by RETRY_TEMPERATURE_STEP
     per invalid answer, so that a model asked again does not decode the same answer again."""
     return round(min(2.0, temperature + RETRY_TEMPERATURE_STEP * attempt), 3)
 
 
-RETRY_TEMPERATURE_STEP = 0.3
-COPIED_PLACES_LIMIT = 3  # places (object, scene, phase text, motion, pose) repeating a quoted example
+def copied_places(decomposition: Decomposition) -> list[str]:
+    """Every place (object, scene, phase text, motion, pose) that repeats one of the instructions' quoted
+    example phrases, in answer order."""
+    places = ([o.name for o in decomposition.objects] + list(decomposition.scenes)
+              + [p.text for p in decomposition.phases]
+              + [m.motion for p in decomposition.phases for m in p.motions] + [p.pose for p in decomposition.poses])
+    return [place for place in places if place.lower() in EXAMPLE_PHRASES]
 
 
 def copied_phrases(decomposition: Decomposition) -> list[str]:
     """A problem when the answer repeats the instructions' quoted example phrases in at least
     COPIED_PLACES_LIMIT places (a weightlifting class may name a "weightlifting gym" honestly once)."""
-    places = ([o.name for o in decomposition.objects] + list(decomposition.scenes)
-              + [p.text for p in decomposition.phases]
-              + [m.motion for p in decomposition.phases for m in p.motions] + [p.pose for p in decomposition.poses])
-    copied = [place for place in places if place.lower() in EXAMPLE_PHRASES]
+    copied = copied_places(decomposition)
     if len(copied) < COPIED_PLACES_LIMIT:
         return []
     return [f"copied the instructions' examples ({', '.join(sorted(set(copied)))}); describe this class itself"]
