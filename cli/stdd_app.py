@@ -48,6 +48,26 @@ def synth_command(
     console.print(f"seeds: ASKG_SEEDS_DIR={out / 'graph_seeds'} askg build --classes {out / 'classes.txt'}")
 
 
+@app.command("synth-clip")
+def synth_clip_command(
+    data: Annotated[Path, typer.Option(help="A `stdd synth` folder (its frame_captions.json and train videos).")],
+    out: Annotated[Path, typer.Option(help="Where to write the pretrained open_clip weights (.pt).")],
+    model: Annotated[str, typer.Option(help="open_clip model config to pretrain from random init.")] = "ViT-Tiny-Test",
+    steps: Annotated[int, typer.Option(help="Optimiser steps.")] = 400,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    threads: Annotated[int | None, typer.Option(help="CPU threads (default: torch's).")] = None,
+) -> None:
+    """Pretrain a tiny CLIP on the synthetic training frames' captions (the demo's stand-in for a pretrained CLIP)."""
+    from model.synth.clip_pretraining import SynthClipConfig, pretrain_synthetic_clip
+
+    result = pretrain_synthetic_clip(data, out, SynthClipConfig(model=model, steps=steps, seed=seed, threads=threads))
+    console.print(
+        f"pretrained {model} for {result.steps} steps on {result.train_frames} training frames "
+        f"({result.captions} captions) in {result.seconds:.0f} s: caption accuracy {result.train_accuracy:.1%} "
+        f"train, {result.test_accuracy:.1%} seen-class test; weights: {result.out}"
+    )
+
+
 @app.command("train")
 def train_command(
     config: Annotated[str | None, typer.Option(help="Training config: a YAML file, or a shipped config by name "
@@ -211,13 +231,14 @@ def _known_errors() -> tuple[type[Exception], ...]:
     from model.data.splits import SplitFileError
     from model.explain.output import ExplainError
     from model.prompts_file import PromptsFileError
+    from model.synth.clip_pretraining import SynthClipError
     from model.training.checkpoint import CheckpointError
     from model.training.config import ConfigError
     from model.training.trainer import TrainingDataError
 
     # OSError: a read-only or full disk, an output path under a file; the message names the path.
     return (ConfigError, SplitFileError, PromptsFileError, VideoReadError, CheckpointError, TrainingDataError,
-            ExplainError, FloatingPointError, OSError)
+            ExplainError, SynthClipError, FloatingPointError, OSError)
 
 
 def main() -> None:

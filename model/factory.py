@@ -43,7 +43,7 @@ class _RandomInitWarning(logging.Filter):
 
 
 @contextmanager
-def _without_random_init_warning() -> Iterator[None]:
+def without_random_init_warning() -> Iterator[None]:
     """open_clip warns "No pretrained weights loaded ... initialized randomly" whenever no tag is given; here
     that is either asked for (`pretrained: null`) or the weights come next (a local file, a trained
     checkpoint), so the warning would only mislead and add a line before any one-line error."""
@@ -73,7 +73,7 @@ def create_stdd(
     register_model_configs()
     local_file = pretrained is not None and looks_like_local_file(pretrained)
     tag = None if pretrained is None or local_file else str(pretrained)
-    with _without_random_init_warning():
+    with without_random_init_warning():
         clip, train_transform, eval_transform = open_clip.create_model_and_transforms(model_name, pretrained=tag)
     if local_file:
         assert pretrained is not None

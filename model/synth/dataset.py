@@ -12,12 +12,14 @@ import yaml
 
 from graph_seeds import seeds_dir as shipped_seeds_dir
 from model.data.splits import write_class_map, write_split_file
-from model.synth.render import render_clip
+from model.synth.captions import frame_caption
+from model.synth.render import render_clip_with_placements
 from model.synth.seeds import seed_entry
 from model.synth.spec import SynthSpec, class_name
 from model.synth.video_writer import write_mp4
 
 SPLITS = ("train", "test", "zeroshot")
+FRAME_CAPTIONS_FILE = "frame_captions.json"  # {split: {video path: [caption per frame]}}
 
 
 @dataclass(frozen=True)
@@ -61,14 +63,17 @@ def write_synthetic_dataset(out: str | Path, spec: SynthSpec | None = None, seed
             "zeroshot": (unseen, spec.zeroshot_per_class)}
     by_name = dict(zip(names, classes, strict=True))
     counts: dict[str, int] = {}
+    captions: dict[str, dict[str, list[str]]] = {}
     for split, (split_classes, per_class) in plan.items():
         rows: list[tuple[str, int]] = []
+        captions[split] = {}
         for label, name in enumerate(split_classes):
             appearance, motion = by_name[name]
             for number in range(per_class):
                 relative = f"videos/{split}/{_slug(name)}/{_slug(name)}_{number:03d}.mp4"
-                video = render_clip(appearance, motion, spec.frames, spec.size, rng)
+                video, placements = render_clip_with_placements(appearance, motion, spec.frames, spec.size, rng)
                 write_mp4(out / relative, video, fps=spec.fps)
+                captions[split][relative] = [frame_caption(appearance, motion, p, spec.size) for p in placements]
                 rows.append((relative, label))
         write_split_file(out / "splits" / f"{split}.csv", rows)
         write_class_map(out / "splits" / f"{split}-index2cls.json", split_classes)
@@ -77,6 +82,7 @@ def write_synthetic_dataset(out: str | Path, spec: SynthSpec | None = None, seed
     write_class_map(out / "classes-index2cls.json", names)
     _write_class_list(out / "classes.txt", names)
     write_seeds(out, spec)
+    (out / FRAME_CAPTIONS_FILE).write_text(json.dumps(captions, indent=1) + "\n")
     (out / "synth.json").write_text(
         json.dumps({"seed": seed, "spec": spec.model_dump(mode="json"), "videos": counts}, indent=2) + "\n"
     )

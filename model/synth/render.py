@@ -73,17 +73,36 @@ def _trajectory(base: str, frames: int, size: int, rng: np.random.Generator) -> 
     return [(across, y, radius) for y in along]
 
 
-def render_clip(
+@dataclass(frozen=True)
+class ShapePlacement:
+    """Where the shape is in one frame, in pixels: centre (cx, cy) and radius."""
+
+    cx: float
+    cy: float
+    radius: float
+
+
+def render_clip_with_placements(
     appearance: Appearance, motion: str, frames: int, size: int, rng: np.random.Generator
-) -> np.ndarray:
-    """(frames, size, size, 3) uint8 RGB."""
+) -> tuple[np.ndarray, list[ShapePlacement]]:
+    """(frames, size, size, 3) uint8 RGB and the shape's placement in each frame, both in playing order."""
     base, backwards = MOTIONS[motion]
     background = rng.integers(15, 70, size=3).astype(np.float32)
     texture = rng.normal(0.0, 6.0, size=(size, size, 3)).astype(np.float32)
     colour = np.array(COLOURS[appearance.colour], dtype=np.float32) * rng.uniform(0.85, 1.0)
     video = np.empty((frames, size, size, 3), dtype=np.uint8)
-    for index, (cx, cy, radius) in enumerate(_trajectory(base, frames, size, rng)):
+    placements = [ShapePlacement(cx, cy, radius) for cx, cy, radius in _trajectory(base, frames, size, rng)]
+    for index, placement in enumerate(placements):
         frame = background + texture
-        frame[_shape_mask(appearance.shape, size, cx, cy, radius)] = colour
+        frame[_shape_mask(appearance.shape, size, placement.cx, placement.cy, placement.radius)] = colour
         video[index] = np.clip(frame, 0, 255).astype(np.uint8)
-    return video[::-1].copy() if backwards else video
+    if backwards:
+        return video[::-1].copy(), placements[::-1]
+    return video, placements
+
+
+def render_clip(
+    appearance: Appearance, motion: str, frames: int, size: int, rng: np.random.Generator
+) -> np.ndarray:
+    """(frames, size, size, 3) uint8 RGB."""
+    return render_clip_with_placements(appearance, motion, frames, size, rng)[0]

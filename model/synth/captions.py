@@ -1,0 +1,31 @@
+"""One caption per synthetic frame, naming the shape and where it is (or how big), in the words the seeds use.
+
+These are the image-text pairs that ``stdd synth-clip`` pretrains a tiny CLIP on, so that the demo, like STDD on
+a real CLIP, starts from a text tower that knows what "the left edge" or "a tiny square" looks like.
+"""
+
+from __future__ import annotations
+
+from model.synth.render import MOTIONS, Appearance, ShapePlacement
+
+EDGE_SHARE = 0.38  # a centre within 38% of the frame side from an edge is "at" that edge
+TINY_RADIUS, LARGE_RADIUS = 0.16, 0.26  # radius as a share of the frame side
+
+
+def _where(axis_share: float, low_edge: str, high_edge: str) -> str:
+    if axis_share < EDGE_SHARE:
+        return f"at the {low_edge} edge of the frame"
+    if axis_share > 1.0 - EDGE_SHARE:
+        return f"at the {high_edge} edge of the frame"
+    return "in the middle of the frame"
+
+
+def frame_caption(appearance: Appearance, motion: str, placement: ShapePlacement, size: int) -> str:
+    base, _ = MOTIONS[motion]
+    if base == "scale":
+        share = placement.radius / size
+        word = "tiny" if share < TINY_RADIUS else "large" if share > LARGE_RADIUS else "medium"
+        return f"a {word} {appearance.name} in the centre of the frame"
+    if base == "horizontal":
+        return f"a {appearance.name} {_where(placement.cx / size, 'left', 'right')}"
+    return f"a {appearance.name} {_where(placement.cy / size, 'top', 'bottom')}"
