@@ -6,7 +6,7 @@ a real CLIP, starts from a text tower that knows what "the left edge" or "a tiny
 
 from __future__ import annotations
 
-from model.synth.render import MOTIONS, Appearance, ShapePlacement
+from model.synth.render import COLOURS, MOTIONS, SHAPES, Appearance, ShapePlacement
 
 EDGE_SHARE = 0.38  # a centre within 38% of the frame side from an edge is "at" that edge
 TINY_RADIUS, LARGE_RADIUS = 0.16, 0.26  # radius as a share of the frame side
@@ -29,3 +29,15 @@ def frame_caption(appearance: Appearance, motion: str, placement: ShapePlacement
     if base == "horizontal":
         return f"a {appearance.name} {_where(placement.cx / size, 'left', 'right')}"
     return f"a {appearance.name} {_where(placement.cy / size, 'top', 'bottom')}"
+
+
+def partial_captions(caption: str) -> list[str]:
+    """The caption with only the colour ("a red shape at ...") and with only the shape ("a square at ..."):
+    also true of the frame. Pretraining counts them as right answers too, so the text tower learns "the left
+    edge" apart from the shape it was seen with, which an unseen combination of shape and path needs."""
+    for colour in COLOURS:
+        for shape in SHAPES:
+            if f" {colour} {shape} " in caption:
+                return [caption.replace(f" {colour} {shape} ", f" {colour} shape "),
+                        caption.replace(f" {colour} {shape} ", f" {shape} ")]
+    raise ValueError(f"caption names no known colour and shape: {caption!r}")

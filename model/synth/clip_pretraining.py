@@ -26,6 +26,7 @@ from model.atomic_files import atomic_torch_save
 from model.data.readers import make_reader
 from model.data.transforms import normalise, to_float_clip
 from model.factory import register_model_configs, without_random_init_warning
+from model.synth.captions import partial_captions
 from model.synth.dataset import FRAME_CAPTIONS_FILE
 
 
@@ -108,6 +109,15 @@ def pretrain_synthetic_clip(data_dir: str | Path, out: str | Path, config: Synth
     vocabulary = sorted(set(train_captions))
     index = {caption: number for number, caption in enumerate(vocabulary)}
     train_targets = torch.tensor([index[caption] for caption in train_captions])
+    # Trained against the full captions and their partial forms; a frame's target is half its caption and a
+    # quarter each of its two partial captions (accuracy is measured on the full captions alone).
+    partial = sorted({text for caption in vocabulary for text in partial_captions(caption)} - set(vocabulary))
+    answers = vocabulary + partial
+    soft_targets = torch.zeros(len(vocabulary), len(answers))
+    for number, caption in enumerate(vocabulary):
+        soft_targets[number, number] = 0.5
+        for text in partial_captions(caption):
+            soft_targets[number, answers.index(text)] += 0.25
     # A test caption never seen in training cannot be picked: it counts as a miss.
     test_targets = torch.tensor([index.get(caption, -1) for caption in test_captions])
 
@@ -121,7 +131,8 @@ def pretrain_synthetic_clip(data_dir: str | Path, out: str | Path, config: Synth
     if not isinstance(clip, open_clip.CLIP):
         raise SynthClipError(f"{config.model}: not a plain open_clip CLIP model")
     device = next(clip.parameters()).device
-    text_tokens = open_clip.get_tokenizer(config.model)(vocabulary).to(device)
+    tokenizer = open_clip.get_tokenizer(config.model)
+    text_tokens, answer_tokens = tokenizer(vocabulary).to(device), tokenizer(answers).to(device)
     optimizer = torch.optim.AdamW(clip.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=config.lr, total_steps=config.steps,
                                                    pct_start=0.1)
@@ -130,9 +141,9 @@ def pretrain_synthetic_clip(data_dir: str | Path, out: str | Path, config: Synth
     for _ in range(config.steps):
         batch = generator.choice(len(train_frames), size=min(config.batch_size, len(train_frames)), replace=False)
         image = F.normalize(clip.encode_image(_images(train_frames[batch], device)), dim=-1)
-        text = F.normalize(clip.encode_text(text_tokens), dim=-1)
+        text = F.normalize(clip.encode_text(answer_tokens), dim=-1)
         logits = clip.logit_scale.exp() * image @ text.T
-        loss = F.cross_entropy(logits, train_targets[batch].to(device))
+        loss = F.cross_entropy(logits, soft_targets[train_targets[batch]].to(device))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

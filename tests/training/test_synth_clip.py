@@ -16,7 +16,7 @@ from model.data.splits import read_split_file
 from model.factory import create_stdd
 from model.pretrained_loading import read_state_dict
 from model.synth import Appearance, SynthSpec, write_synthetic_dataset
-from model.synth.captions import frame_caption
+from model.synth.captions import frame_caption, partial_captions
 from model.synth.clip_pretraining import SynthClipConfig, SynthClipError, pretrain_synthetic_clip
 from model.synth.dataset import FRAME_CAPTIONS_FILE
 from model.synth.render import ShapePlacement, render_clip, render_clip_with_placements
@@ -37,6 +37,12 @@ def test_captions_name_the_edge_the_middle_and_the_size() -> None:
     assert caption("growing", 50, 50, 8) == "a tiny red square in the centre of the frame"
     assert caption("shrinking", 50, 50, 20) == "a medium red square in the centre of the frame"
     assert caption("growing", 50, 50, 35) == "a large red square in the centre of the frame"
+    assert partial_captions("a red square at the left edge of the frame") == [
+        "a red shape at the left edge of the frame", "a square at the left edge of the frame"]
+    assert partial_captions("a tiny blue triangle in the centre of the frame") == [
+        "a tiny blue shape in the centre of the frame", "a tiny triangle in the centre of the frame"]
+    with pytest.raises(ValueError, match="no known colour and shape"):
+        partial_captions("a purple hexagon at the top edge of the frame")
 
 
 def test_placements_follow_the_playing_order_and_leave_the_pixels_unchanged() -> None:
