@@ -22,7 +22,9 @@ def write_mp4(path: str | Path, frames: np.ndarray, fps: int = 8, codec: str = "
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.time_base = Fraction(1, fps)
         if codec == "libx264":
-            stream.options = {"crf": "10", "preset": "veryfast", "bf": "0"}
+            # One encoder thread: x264's threads split the work by timing, so the bytes (and the decoded
+            # pixels) would differ from run to run; these clips are tiny.
+            stream.options = {"crf": "10", "preset": "veryfast", "bf": "0", "threads": "1"}
         else:
             stream.bit_rate = 2_000_000
         for image in frames:
