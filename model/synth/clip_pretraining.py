@@ -4,8 +4,9 @@ STDD fine-tunes a CLIP whose text tower already ties words to what they look lik
 such tie ("the left edge" and "the right edge" embed almost alike), so on the demo the temporal prompts could
 not line up with the frames they describe. This gives the demo that starting point in miniature: every frame of
 the *training* split (seen classes only; the zero-shot split is never read) is paired with its caption, and the
-image tower learns to pick its caption among all distinct captions (cross-entropy over image-to-caption
-similarities: the many frames that share one caption are never treated as negatives of each other).
+image tower learns to pick it among all distinct captions and their colour-only and shape-only forms
+(cross-entropy with soft targets over image-to-caption similarities: the many frames that share one caption are
+never treated as negatives of each other).
 The result is an open_clip state dict that ``model.pretrained`` loads like any local checkpoint.
 """
 
