@@ -112,13 +112,13 @@ def pretrain_synthetic_clip(data_dir: str | Path, out: str | Path, config: Synth
     train_targets = torch.tensor([index[caption] for caption in train_captions])
     # Trained against the full captions and their partial forms; a frame's target is half its caption and a
     # quarter each of its two partial captions (accuracy is measured on the full captions alone).
-    partial = sorted({text for caption in vocabulary for text in partial_captions(caption)} - set(vocabulary))
+    partial = sorted({form for caption in vocabulary for form in partial_captions(caption)} - set(vocabulary))
     answers = vocabulary + partial
     soft_targets = torch.zeros(len(vocabulary), len(answers))
     for number, caption in enumerate(vocabulary):
         soft_targets[number, number] = 0.5
-        for text in partial_captions(caption):
-            soft_targets[number, answers.index(text)] += 0.25
+        for form in partial_captions(caption):
+            soft_targets[number, answers.index(form)] += 0.25
     # A test caption never seen in training cannot be picked: it counts as a miss.
     test_targets = torch.tensor([index.get(caption, -1) for caption in test_captions])
 
