@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import open_clip
@@ -61,13 +62,21 @@ class SynthClipResult(BaseModel):
     seconds: float
 
 
-def _captioned_frames(data_dir: Path, split: str) -> tuple[np.ndarray, list[str]]:
+def _read_frame_captions(data_dir: Path) -> Any:
     path = data_dir / FRAME_CAPTIONS_FILE
     if not path.is_file():
         raise SynthClipError(f"no {FRAME_CAPTIONS_FILE} in {data_dir} (write the folder with `stdd synth`)")
     try:
-        per_video = json.loads(path.read_text())[split]
-    except (ValueError, KeyError, TypeError) as error:
+        return json.loads(path.read_text())
+    except ValueError as error:
+        raise SynthClipError(f"{path}: not JSON ({error})") from None
+
+
+def _captioned_frames(data_dir: Path, captions: Any, split: str) -> tuple[np.ndarray, list[str]]:
+    path = data_dir / FRAME_CAPTIONS_FILE
+    try:
+        per_video = captions[split]
+    except (KeyError, TypeError) as error:
         raise SynthClipError(f"{path}: no captions for the {split!r} split ({error})") from None
     reader = make_reader("decord")
     frames, captions = [], []
@@ -105,8 +114,9 @@ def pretrain_synthetic_clip(data_dir: str | Path, out: str | Path, config: Synth
     """Train on ``train``-split frames, report caption accuracy on the seen-class ``test`` split, save ``out``."""
     started = time.perf_counter()
     data_dir, out = Path(data_dir), Path(out)
-    train_frames, train_captions = _captioned_frames(data_dir, "train")
-    test_frames, test_captions = _captioned_frames(data_dir, "test")
+    captions = _read_frame_captions(data_dir)
+    train_frames, train_captions = _captioned_frames(data_dir, captions, "train")
+    test_frames, test_captions = _captioned_frames(data_dir, captions, "test")
     vocabulary = sorted(set(train_captions))
     index = {caption: number for number, caption in enumerate(vocabulary)}
     train_targets = torch.tensor([index[caption] for caption in train_captions])
