@@ -49,12 +49,15 @@ def temporal_flip(explanation: Explanation, phases: dict[str, list[str]]) -> Tem
     top = explanation.videos[0].classes[0]
     rows = [n for n, prompt in enumerate(top.prompts) if prompt.kind == "temporal"]
     by_variant: dict[str, list[int]] = {}
+    best_prompt: dict[str, list[int]] = {}
     for explained in explanation.videos:
         item = next(c for c in explained.classes if c.index == top.index)
         by_variant[explained.variant] = [item.best_frame[n] for n in rows]
+        temporal = np.asarray([item.similarity[n] for n in rows])  # (prompts, frames)
+        best_prompt[explained.variant] = temporal.argmax(axis=0).tolist()
     frames = len(explanation.videos[0].frame_indices)
     return measure_flip(top.name, [top.prompts[n].text for n in rows], by_variant, frames,
-                        phases.get(class_key(top.name)))
+                        phases.get(class_key(top.name)), best_prompt)
 
 
 @torch.no_grad()
@@ -79,17 +82,18 @@ def split_temporal_flip(checkpoint: Path, data_dir: Path, prompts: Path, split: 
         rows = rows_by_key[class_key(names[item.label])]
         temporal = [n for n, row in enumerate(rows) if row.kind == "temporal"]
         best: dict[str, list[int]] = {}
+        best_prompt: dict[str, list[int]] = {}
         for variant, video in (("original", frames), ("reversed", frames.flip(1))):
             terms = score_terms(model.encode_video(video), text, mask, model.logit_scale)
-            similarity = terms.similarity[0, :, item.label, :]  # (T, N)
-            best[variant] = [int(similarity[:, n].argmax()) for n in temporal]
+            similarity = terms.similarity[0, :, item.label, temporal]  # (T, temporal prompts)
+            best[variant] = similarity.argmax(dim=0).tolist()
+            best_prompt[variant] = similarity.argmax(dim=1).tolist()
         flips.append(measure_flip(names[item.label], [rows[n].text for n in temporal], best, frames.shape[1],
-                                  phases.get(class_key(names[item.label]))))
+                                  phases.get(class_key(names[item.label])), best_prompt))
     return split_flip_summary(split.stem, flips)
 
 
-def _order_flipped(flip: TemporalFlip) -> bool:
-    correlation = flip.order_correlation or {}
+def _sign_flipped(correlation: dict[str, float | None]) -> bool:
     original, reversed_ = correlation.get("original"), correlation.get("reversed")
     return original is not None and reversed_ is not None and original > 0 > reversed_
 
@@ -99,14 +103,19 @@ def split_flip_summary(split: str, flips: list[TemporalFlip]) -> dict[str, Any]:
         known = [v for v in values if v is not None]
         return float(np.mean(known)) if known else None
 
-    with_order = [f for f in flips if f.order_correlation is not None]
-    correlation = sign_flipped = None
-    if with_order:
-        correlation = {variant: mean([(f.order_correlation or {}).get(variant) for f in with_order])
-                       for variant in ("original", "reversed")}
-        sign_flipped = float(np.mean([_order_flipped(f) for f in with_order]))
+    def correlation_stats(per_video: list[dict[str, float | None] | None]) -> tuple[Any, Any]:
+        known = [correlation for correlation in per_video if correlation is not None]
+        if not known:
+            return None, None
+        means = {variant: mean([correlation.get(variant) for correlation in known])
+                 for variant in ("original", "reversed")}
+        return means, float(np.mean([_sign_flipped(correlation) for correlation in known]))
+
+    correlation, sign_flipped = correlation_stats([f.order_correlation for f in flips])
+    frame_correlation, frame_sign_flipped = correlation_stats([f.frame_order_correlation for f in flips])
     return {"split": split, "videos": len(flips), "mean_order_correlation": correlation,
-            "order_sign_flipped": sign_flipped, "mean_mirrored": mean([f.mirrored for f in flips])}
+            "order_sign_flipped": sign_flipped, "mean_mirrored": mean([f.mirrored for f in flips]),
+            "mean_frame_order_correlation": frame_correlation, "frame_order_sign_flipped": frame_sign_flipped}
 
 
 def split_summary_line(stats: dict[str, Any]) -> str:
@@ -119,6 +128,12 @@ def split_summary_line(stats: dict[str, Any]) -> str:
         parts.append(f"+ to - in {100 * stats['order_sign_flipped']:.0f}% of videos")
     if stats["mean_mirrored"] is not None:
         parts.append(f"mirrored best frames {100 * stats['mean_mirrored']:.0f}%")
+    frame_correlation = stats.get("mean_frame_order_correlation")
+    if frame_correlation is not None:
+        parts.append("per frame, mean Spearman(frame order, phase of its best temporal prompt) " + ", ".join(
+            f"{variant} {value:+.2f}" if value is not None else f"{variant} undefined"
+            for variant, value in frame_correlation.items()))
+        parts.append(f"+ to - in {100 * stats['frame_order_sign_flipped']:.0f}% of videos")
     return "; ".join(parts)
 
 
@@ -137,5 +152,7 @@ def explain_synthetic_video(checkpoint: Path, data_dir: Path, prompts: Path, out
             "files": [str(path) for path in written],
             "temporal_prompts": {"class": flip.class_name, "prompts": flip.prompts, "best_frame": flip.best_frame,
                                  "phase": flip.phase, "order_correlation": flip.order_correlation,
-                                 "mirrored": flip.mirrored, "summary": flip_summary(flip)},
+                                 "mirrored": flip.mirrored, "best_prompt": flip.best_prompt,
+                                 "frame_order_correlation": flip.frame_order_correlation,
+                                 "summary": flip_summary(flip)},
             "temporal_prompts_over_split": across}

@@ -1,10 +1,14 @@
 """Does a reversal flip the temporal prompts' pattern? Numbers measured on an explanation, never drawn into it.
 
-For one class and its temporal prompts: the best frame of each prompt in the original and in the reversed copy,
-the fraction of prompts whose best frame moves to the mirrored position (t -> T-1-t), and, when each prompt's
-place in the action is known (its phase position: 0 = first phase), the Spearman correlation between phase
-position and best frame per variant. A model that aligns phases with frames shows a positive correlation on the
-original and a negative one on the reversed copy.
+For one class and its temporal prompts, read both ways as ``class_scores`` reads the heatmap:
+- per prompt, its best frame (the max over frames) in the original and in the reversed copy, the fraction of
+  prompts whose best frame moves to the mirrored position (t -> T-1-t), and, when each prompt's place in the
+  action is known (its phase position: 0 = first phase), Spearman(phase position, best frame) per variant;
+- per frame, the temporal prompt it matches best (the max over prompts) and Spearman(frame position, that
+  prompt's phase position) per variant.
+A model that aligns phases with frames shows positive correlations on the original and negative ones on the
+reversed copy. The two readings differ when one frame matches every prompt best (a max over frames then says
+nothing about order) while each frame still prefers the prompt of its own phase.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ class TemporalFlip(BaseModel):
     best_frame: dict[str, list[int]]
     order_correlation: dict[str, float | None] | None
     mirrored: float | None
+    best_prompt: dict[str, list[int]] | None = None
+    frame_order_correlation: dict[str, float | None] | None = None
 
 
 def _ranks(values: Sequence[float]) -> np.ndarray:
@@ -69,17 +75,22 @@ def mirrored_fraction(original: Sequence[int], reversed_: Sequence[int], frames:
 
 
 def measure_flip(class_name: str, prompts: list[str], best_frame: dict[str, list[int]], frames: int,
-                 phases: Sequence[str] | None) -> TemporalFlip:
-    """``best_frame``: per variant ("original", "reversed") the best frame of each of ``prompts``."""
+                 phases: Sequence[str] | None, best_prompt: dict[str, list[int]] | None = None) -> TemporalFlip:
+    """``best_frame``: per variant ("original", "reversed") the best frame of each of ``prompts``;
+    ``best_prompt``: per variant the index in ``prompts`` of each frame's best prompt."""
     phase = phase_positions(prompts, phases) if phases else None
-    correlation = None
+    correlation = frame_correlation = None
     if phase is not None:
         correlation = {variant: spearman(phase, best) for variant, best in best_frame.items()}
+        if best_prompt is not None:
+            frame_correlation = {variant: spearman(list(range(len(best))), [phase[n] for n in best])
+                                 for variant, best in best_prompt.items()}
     mirrored = None
     if "original" in best_frame and "reversed" in best_frame:
         mirrored = mirrored_fraction(best_frame["original"], best_frame["reversed"], frames)
     return TemporalFlip(class_name=class_name, prompts=prompts, phase=phase, frames=frames, best_frame=best_frame,
-                        order_correlation=correlation, mirrored=mirrored)
+                        order_correlation=correlation, mirrored=mirrored, best_prompt=best_prompt,
+                        frame_order_correlation=frame_correlation)
 
 
 def _number(value: float | None) -> str:
@@ -96,4 +107,7 @@ def flip_summary(flip: TemporalFlip) -> str:
     if flip.mirrored is not None:
         count = round(flip.mirrored * len(flip.prompts))
         parts.append(f"moved to the mirrored frame in the reversed copy: {count}/{len(flip.prompts)}")
+    if flip.frame_order_correlation is not None:
+        parts.append("per frame, Spearman(frame order, phase of its best temporal prompt): " + ", ".join(
+            f"{variant} {_number(value)}" for variant, value in flip.frame_order_correlation.items()))
     return "; ".join(parts)

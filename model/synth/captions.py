@@ -41,3 +41,11 @@ def partial_captions(caption: str) -> list[str]:
                 return [caption.replace(f" {colour} {shape} ", f" {colour} shape "),
                         caption.replace(f" {colour} {shape} ", f" {shape} ")]
     raise ValueError(f"caption names no known colour and shape: {caption!r}")
+
+
+def caption_in_context(caption: str, class_name: str) -> str:
+    """The caption said of a frame of a ``class_name`` video ("red square moving right: a red square at the left
+    edge of the frame"), as a video's frames are captioned on the web. Frames at one place in videos of opposite
+    directions share the caption but not the context, so pretraining learns that a class name such as "moving
+    right" says nothing about where one frame shows the shape, and a prompt's place words decide that."""
+    return f"{class_name}: {caption}"

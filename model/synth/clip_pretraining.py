@@ -4,9 +4,12 @@ STDD fine-tunes a CLIP whose text tower already ties words to what they look lik
 such tie ("the left edge" and "the right edge" embed almost alike), so on the demo the temporal prompts could
 not line up with the frames they describe. This gives the demo that starting point in miniature: every frame of
 the *training* split (seen classes only; the zero-shot split is never read) is paired with its caption, and the
-image tower learns to pick it among all distinct captions and their colour-only and shape-only forms
+image tower learns to pick it among all distinct captions, their colour-only and shape-only forms and the
+captions said in their video's class ("red square moving right: a red square at the left edge of the frame")
 (cross-entropy with soft targets over image-to-caption similarities: the many frames that share one caption are
-never treated as negatives of each other).
+never treated as negatives of each other). The last form teaches the text tower what a class name says about one
+frame: "moving right" is said of frames at every place, so a prompt's place words, not its class name, decide
+where it matches.
 The result is an open_clip state dict that ``model.pretrained`` loads like any local checkpoint.
 """
 
@@ -28,7 +31,7 @@ from model.atomic_files import atomic_torch_save
 from model.data.readers import make_reader
 from model.data.transforms import normalise, to_float_clip
 from model.factory import register_model_configs, without_random_init_warning
-from model.synth.captions import partial_captions
+from model.synth.captions import caption_in_context, partial_captions
 from model.synth.dataset import FRAME_CAPTIONS_FILE
 
 
@@ -72,14 +75,15 @@ def _read_frame_captions(data_dir: Path) -> Any:
         raise SynthClipError(f"{path}: not JSON ({error})") from None
 
 
-def _captioned_frames(data_dir: Path, captions: Any, split: str) -> tuple[np.ndarray, list[str]]:
+def _captioned_frames(data_dir: Path, captions: Any, split: str) -> tuple[np.ndarray, list[str], list[str]]:
+    """The split's frames, their captions and the class of the video each comes from (its folder name)."""
     path = data_dir / FRAME_CAPTIONS_FILE
     try:
         per_video = captions[split]
     except (KeyError, TypeError) as error:
         raise SynthClipError(f"{path}: no captions for the {split!r} split ({error})") from None
     reader = make_reader("decord")
-    frames, captions = [], []
+    frames, captions, classes = [], [], []
     for relative, video_captions in per_video.items():
         video = reader.open(data_dir / relative)
         try:
@@ -87,9 +91,10 @@ def _captioned_frames(data_dir: Path, captions: Any, split: str) -> tuple[np.nda
         finally:
             video.close()
         captions.extend(video_captions)
+        classes.extend([Path(relative).parent.name.replace("_", " ")] * len(video_captions))
     if not frames:
         raise SynthClipError(f"{path}: the {split!r} split has no videos")
-    return np.concatenate(frames), captions
+    return np.concatenate(frames), captions, classes
 
 
 def _images(frames: np.ndarray, device: torch.device) -> Tensor:
@@ -115,20 +120,27 @@ def pretrain_synthetic_clip(data_dir: str | Path, out: str | Path, config: Synth
     started = time.perf_counter()
     data_dir, out = Path(data_dir), Path(out)
     captions = _read_frame_captions(data_dir)
-    train_frames, train_captions = _captioned_frames(data_dir, captions, "train")
-    test_frames, test_captions = _captioned_frames(data_dir, captions, "test")
+    train_frames, train_captions, train_classes = _captioned_frames(data_dir, captions, "train")
+    test_frames, test_captions, _ = _captioned_frames(data_dir, captions, "test")
     vocabulary = sorted(set(train_captions))
     index = {caption: number for number, caption in enumerate(vocabulary)}
     train_targets = torch.tensor([index[caption] for caption in train_captions])
-    # Trained against the full captions and their partial forms; a frame's target is half its caption and a
-    # quarter each of its two partial captions (accuracy is measured on the full captions alone).
+    # Trained against the full captions, their partial forms and the caption said in its video's context; a
+    # frame's target is 0.4 its caption, 0.2 each of its two partial captions and 0.2 the context form (accuracy
+    # is measured on the full captions alone).
+    pairs = sorted(set(zip(train_captions, train_classes, strict=True)))
     partial = sorted({form for caption in vocabulary for form in partial_captions(caption)} - set(vocabulary))
-    answers = vocabulary + partial
-    soft_targets = torch.zeros(len(vocabulary), len(answers))
-    for number, caption in enumerate(vocabulary):
-        soft_targets[number, number] = 0.5
+    in_context = sorted({caption_in_context(caption, name) for caption, name in pairs})
+    answers = vocabulary + partial + in_context
+    answer_index = {answer: number for number, answer in enumerate(answers)}
+    soft_targets = torch.zeros(len(pairs), len(answers))
+    for row, (caption, name) in enumerate(pairs):
+        soft_targets[row, answer_index[caption]] = 0.4
         for form in partial_captions(caption):
-            soft_targets[number, answers.index(form)] += 0.25
+            soft_targets[row, answer_index[form]] += 0.2
+        soft_targets[row, answer_index[caption_in_context(caption, name)]] += 0.2
+    pair_index = {pair: row for row, pair in enumerate(pairs)}
+    train_rows = torch.tensor([pair_index[pair] for pair in zip(train_captions, train_classes, strict=True)])
     # A test caption never seen in training cannot be picked: it counts as a miss.
     test_targets = torch.tensor([index.get(caption, -1) for caption in test_captions])
 
@@ -154,7 +166,7 @@ def pretrain_synthetic_clip(data_dir: str | Path, out: str | Path, config: Synth
         image = F.normalize(clip.encode_image(_images(train_frames[batch], device)), dim=-1)
         text = F.normalize(clip.encode_text(answer_tokens), dim=-1)
         logits = clip.logit_scale.exp() * image @ text.T
-        loss = F.cross_entropy(logits, soft_targets[train_targets[batch]].to(device))
+        loss = F.cross_entropy(logits, soft_targets[train_rows[batch]].to(device))
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()
@@ -172,7 +184,7 @@ def pretrain_synthetic_clip(data_dir: str | Path, out: str | Path, config: Synth
     out.parent.mkdir(parents=True, exist_ok=True)
     atomic_torch_save(
         {"state_dict": clip.state_dict(), "synth_clip": result.model_dump(mode="json", exclude={"out"})
-         | {"config": config.model_dump(mode="json"), "caption_texts": vocabulary}},
+         | {"config": config.model_dump(mode="json"), "caption_texts": vocabulary, "answer_texts": answers}},
         out,
     )
     return result

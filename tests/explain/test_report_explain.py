@@ -32,8 +32,12 @@ def test_report_writes_and_records_the_explain_sheet(frame_averaging_checkpoint:
     # Without temporal modelling a reversal mirrors every frame position exactly.
     assert temporal["best_frame"]["reversed"] == [7 - t for t in temporal["best_frame"]["original"]]
     assert temporal["mirrored"] == 1.0
+    assert temporal["best_prompt"]["reversed"] == temporal["best_prompt"]["original"][::-1]
+    per_frame = temporal["best_prompt"]["original"]
+    assert len(per_frame) == 8 and all(0 <= n < 3 for n in per_frame)
     # These test prompts quote no phase text of the seeds: their place in the action is unknown.
     assert temporal["phase"] is None and temporal["order_correlation"] is None
+    assert temporal["frame_order_correlation"] is None
     across = sheet["temporal_prompts_over_split"]
     unseen_videos = (synth_dir / "splits" / "zeroshot.csv").read_text().splitlines()
     assert across["split"] == "zeroshot" and across["videos"] == len(unseen_videos)

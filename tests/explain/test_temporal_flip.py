@@ -58,3 +58,24 @@ def test_exported_synthetic_prompts_get_their_phase_positions(synth_dir: Path, t
         positions = phase_positions(item.temporal, texts)
         assert positions is not None, item.temporal
         assert min(positions) == 0 and max(positions) == len(texts) - 1
+
+
+def test_the_per_frame_reading_sees_a_flip_that_one_hub_frame_hides_from_the_per_prompt_reading() -> None:
+    """One frame matching every prompt best leaves Spearman(phase, best frame) undefined, while each frame's
+    own best prompt can still follow the phases forward and backward."""
+    phases = ["a", "b", "c"]
+    hub = {"original": [3, 3, 3], "reversed": [3, 3, 3]}
+    per_frame = {"original": [0, 0, 1, 2], "reversed": [2, 1, 0, 0]}
+    flip = measure_flip("cube", ["a", "b", "c"], hub, 4, phases, per_frame)
+    assert flip.order_correlation == {"original": None, "reversed": None}
+    assert flip.frame_order_correlation is not None
+    assert flip.frame_order_correlation["original"] == pytest.approx(spearman([0, 1, 2, 3], [0, 0, 1, 2]))
+    assert flip.frame_order_correlation["original"] > 0.9 and flip.frame_order_correlation["reversed"] < -0.9
+    assert "phase of its best temporal prompt): original +0.95, reversed -0.95" in flip_summary(flip)
+    same = measure_flip("cube", ["a", "b", "c"], hub, 4, phases, {"original": [0, 0, 1, 2], "reversed": [0, 0, 1, 2]})
+    summary = split_flip_summary("zeroshot", [flip, same])
+    assert summary["order_sign_flipped"] == 0.0
+    assert summary["frame_order_sign_flipped"] == pytest.approx(0.5)
+    assert summary["mean_frame_order_correlation"]["reversed"] == pytest.approx(0.0)
+    # without phases the per-frame reading is undefined too
+    assert measure_flip("cube", ["a", "b", "c"], hub, 4, None, per_frame).frame_order_correlation is None

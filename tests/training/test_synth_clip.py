@@ -16,7 +16,7 @@ from model.data.splits import read_split_file
 from model.factory import create_stdd
 from model.pretrained_loading import read_state_dict
 from model.synth import Appearance, SynthSpec, write_synthetic_dataset
-from model.synth.captions import frame_caption, partial_captions
+from model.synth.captions import caption_in_context, frame_caption, partial_captions
 from model.synth.clip_pretraining import SynthClipConfig, SynthClipError, pretrain_synthetic_clip
 from model.synth.dataset import FRAME_CAPTIONS_FILE
 from model.synth.render import ShapePlacement, render_clip, render_clip_with_placements
@@ -41,6 +41,8 @@ def test_captions_name_the_edge_the_middle_and_the_size() -> None:
         "a red shape at the left edge of the frame", "a square at the left edge of the frame"]
     assert partial_captions("a tiny blue triangle in the centre of the frame") == [
         "a tiny blue shape in the centre of the frame", "a tiny triangle in the centre of the frame"]
+    assert caption_in_context("a red square at the left edge of the frame", "red square moving right") == (
+        "red square moving right: a red square at the left edge of the frame")
     with pytest.raises(ValueError, match="no known colour and shape"):
         partial_captions("a purple hexagon at the top edge of the frame")
 
@@ -96,6 +98,14 @@ def test_pretraining_learns_the_captions_and_writes_loadable_weights(pretrained:
     # 18 seen classes x 2 videos x 8 frames; 25 distinct captions (chance 4%), none of a held-out combination.
     assert recorded["train_frames"] == 18 * 2 * 8 and recorded["captions"] == 25
     assert not any("red triangle at the left edge" in text for text in recorded["caption_texts"])
+    # Also trained against each caption said in its video's class: both directions at one place, no held-out class.
+    answers = recorded["answer_texts"]
+    left_edge = "a red square at the left edge of the frame"
+    assert caption_in_context(left_edge, "red square moving right") in answers
+    assert caption_in_context(left_edge, "red square moving left") in answers
+    held_out = [f"{appearance} {motion}:" for appearance, motion in SMALL_FULL_SPEC.held_out]
+    assert not any(text.startswith(name) for text in answers for name in held_out)
+    assert sum(":" in text for text in answers) > recorded["captions"]
     assert recorded["train_accuracy"] > 0.2 and recorded["test_accuracy"] > 0.12
     model, _ = create_stdd("ViT-Tiny-Test", pretrained=out, num_frames=8, keep_teacher=False)
     state = read_state_dict(out)
