@@ -61,12 +61,18 @@ def window_token_positions(grid_size: int, device: torch.device | None = None) -
     return (rows + cols).reshape(-1, WINDOW_AREA)
 
 
-def split_tokens(patterns: Tensor, grid_size: int) -> TokenSplit:
-    """Turn (B, T, 4) window patterns into kept and masked patch indices over the whole grid."""
+def split_tokens(patterns: Tensor, grid_size: int, num_masked: int | None = None) -> TokenSplit:
+    """Turn (B, T, 4) window patterns into kept and masked patch indices over the whole grid.
+
+    ``num_masked`` (masked positions per window, as the patterns were drawn) saves reading it off the patterns,
+    a data-dependent value that ``torch.compile`` cannot trace through."""
     windows = window_token_positions(grid_size, patterns.device)
     # A stable sort puts kept window positions (False) first, each group in increasing position order.
     order = torch.argsort(patterns.to(torch.uint8), dim=-1, stable=True)
-    num_kept = int((~patterns[0, 0]).sum()) if patterns.numel() else WINDOW_AREA
+    if num_masked is not None:
+        num_kept = WINDOW_AREA - num_masked
+    else:
+        num_kept = int((~patterns[0, 0]).sum()) if patterns.numel() else WINDOW_AREA
     batch, frames = patterns.shape[:2]
 
     def gather(window_slots: Tensor) -> Tensor:

@@ -22,6 +22,7 @@ from model.channel_mixing import mixed_width
 from model.frame_context import FrameContext
 from model.masking import (
     TokenSplit,
+    masked_tokens_per_window,
     sample_start_offsets,
     shuffle_frames,
     split_tokens,
@@ -42,7 +43,7 @@ def token_split(
     patterns = window_patterns(num_frames, config.mask_rate, offsets)
     if training and config.train_temporal_shuffle:
         patterns = shuffle_frames(patterns)
-    return split_tokens(patterns, grid_size)
+    return split_tokens(patterns, grid_size, masked_tokens_per_window(config.mask_rate))
 
 
 class StcaBlock(nn.Module):

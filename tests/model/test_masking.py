@@ -3,7 +3,7 @@ from __future__ import annotations
 import torch
 
 from model.channel_mixing import mix_channels
-from model.masking import split_tokens, window_patterns
+from model.masking import masked_tokens_per_window, shuffle_frames, split_tokens, window_patterns
 
 
 def test_pattern_rotates_by_one_position_per_frame() -> None:
@@ -24,6 +24,15 @@ def test_kept_index_moves_between_neighbouring_frames() -> None:
         assert torch.equal(union, torch.arange(16))
     for frame in range(3):
         assert (split.kept[0, frame] != split.kept[0, frame + 1]).any()
+
+
+def test_the_split_with_the_masked_count_given_equals_the_split_read_off_the_patterns() -> None:
+    """STCA passes the count from its mask rate (so torch.compile traces the split without a graph break)."""
+    for rate in (0.25, 0.5, 0.75):
+        patterns = shuffle_frames(window_patterns(6, rate, torch.tensor([0, 3, 1])), torch.Generator().manual_seed(1))
+        read, given = split_tokens(patterns, 4), split_tokens(patterns, 4, masked_tokens_per_window(rate))
+        assert torch.equal(read.kept, given.kept) and torch.equal(read.masked, given.masked)
+        assert given.masked.shape[-1] == 4 * masked_tokens_per_window(rate)
 
 
 def test_scale_one_mixing_reads_neighbouring_frames_with_zero_edges() -> None:
