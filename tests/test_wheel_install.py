@@ -12,6 +12,7 @@ import subprocess
 import sys
 import sysconfig
 import venv
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -44,6 +45,18 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dic
     work = root / "empty"
     work.mkdir()
     return python, work, env
+
+
+def test_the_wheel_holds_every_seed_file(installed: tuple[Path, Path, dict[str, str]]) -> None:
+    python, _, _ = installed
+    wheel = next((python.parents[2] / "dist").glob("stdd_toolkit-*.whl"))
+    shipped = {name for name in zipfile.ZipFile(wheel).namelist() if name.startswith("graph_seeds/")}
+    in_repo = {
+        path.relative_to(REPO).as_posix()
+        for path in (REPO / "graph_seeds").rglob("*")
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+    assert in_repo and in_repo <= shipped, sorted(in_repo - shipped)
 
 
 def test_the_wheel_ships_the_seeds_and_builds_k600_offline(installed: tuple[Path, Path, dict[str, str]]) -> None:
