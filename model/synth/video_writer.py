@@ -10,7 +10,7 @@ import numpy as np
 
 
 def write_mp4(path: str | Path, frames: np.ndarray, fps: int = 8, codec: str = "libx264") -> None:
-    """frames (T, H, W, 3) uint8 RGB, H and W even. ``libx264`` at near-lossless quality, else ``mpeg4``."""
+    """frames (T, H, W, 3) uint8 RGB, H and W even. ``libx264`` lossless (of the 4:2:0 frames), else ``mpeg4``."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if codec not in av.codecs_available:
@@ -22,9 +22,11 @@ def write_mp4(path: str | Path, frames: np.ndarray, fps: int = 8, codec: str = "
         stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
         stream.time_base = Fraction(1, fps)
         if codec == "libx264":
-            # One encoder thread: x264's threads split the work by timing, so the bytes (and the decoded
-            # pixels) would differ from run to run; these clips are tiny.
-            stream.options = {"crf": "10", "preset": "veryfast", "bf": "0", "threads": "1"}
+            # Lossless (qp 0) and one encoder thread: at crf 10 some clips (16 of 576 between two processes)
+            # were encoded differently from run to run, even single-threaded, so the decoded pixels and every
+            # number measured on them moved; lossless, the decoded frames are the same whatever the encoder
+            # decides. These clips are tiny either way.
+            stream.options = {"qp": "0", "preset": "veryfast", "bf": "0", "threads": "1"}
         else:
             stream.bit_rate = 2_000_000
         for image in frames:

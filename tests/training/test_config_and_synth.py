@@ -7,7 +7,7 @@ import pytest
 
 from model.data.readers import make_reader
 from model.data.splits import read_class_map, read_split_file, write_split_file
-from model.synth import Appearance, render_clip, reversed_twin
+from model.synth import Appearance, render_clip, reversed_twin, write_mp4
 from model.synth.report import twin_indices
 from model.training import ConfigError, load_config, train
 from model.training.config import apply_override
@@ -53,6 +53,16 @@ def test_synthetic_twins_are_time_reversed() -> None:
     assert np.array_equal(forward[::-1], backward)
     assert reversed_twin("growing") == "shrinking" and reversed_twin("moving up") == "moving down"
     assert twin_indices(["red square moving left", "x", "red square moving right"]) == [2, None, 0]
+
+
+def test_synthetic_clips_are_written_lossless(tmp_path: Path) -> None:
+    """Grey frames (no chroma to subsample) come back within YUV rounding (1); the crf 10 encoding they replaced
+    was off by up to 4 here and, worse, encoded some clips differently from one process to the next."""
+    rng = np.random.default_rng(0)
+    grey = np.clip(100 + rng.normal(0, 12, size=(8, 32, 32, 1)), 0, 255).astype(np.uint8).repeat(3, axis=-1)
+    write_mp4(tmp_path / "grey.mp4", grey)
+    back = make_reader("decord").open(tmp_path / "grey.mp4").read(range(8))
+    assert np.abs(back.astype(np.int16) - grey).max() <= 1
 
 
 def test_synth_output_layout(synth_dir: Path) -> None:
