@@ -2,6 +2,7 @@
 
 Run: python -m benchmarks.bench_stca [--quick] [--backward-flops] [--model ViT-B-16] [--frames 8] [--repeats 4]
      [--threads 2] [--variants plain,fast,official,fast-full,formulation:NAME] [--import MODULE] [--compile]
+     [--allocator keep|default]
 (defaults: plain, fast and official, 4 timed rounds after one warm-up round: about 4 minutes on a quiet machine)
 Every variant is its own copy of the same visual tower (plain = untouched open_clip blocks). Variants are
 measured interleaved (one repetition of every variant, then the next round), so machine noise hits them
@@ -9,8 +10,12 @@ alike; the table gives the median time, its ratio to plain CLIP, and the range o
 per-round ratios themselves follow. ``formulation:NAME`` adds the registered formulation NAME (MLP reads the
 padded tensor); ``--import MODULE`` imports a module that registers one first, e.g. a copy of an older
 formulation, to compare two formulations side by side in one run (robust to machine load).
-The load average before and after is printed: on a busy machine the ratios grow with the load (STCA runs more,
-smaller kernels than plain CLIP), so compare figures taken on a quiet machine.
+``--allocator keep`` (default) keeps freed memory in the process (``benchmarks.host_allocator``): with glibc's
+defaults a forward pass page-faults on fresh memory, more or less depending on what ran just before (plain CLIP's
+forward ran 1.59 s after a backward and 1.84-2.00 s after a forward), so the ratios measured the order of the runs
+as much as the code; ``default`` leaves glibc as it is. The load average before and after is printed: on a busy
+machine the ratios grow with the load (STCA runs more, smaller kernels than plain CLIP), so compare figures taken
+on a quiet machine.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ import torch
 from torch import Tensor, nn
 from torch.utils.flop_counter import FlopCounterMode
 
+from benchmarks.host_allocator import keep_freed_memory
 from model.factory import register_model_configs
 from model.frame_context import FrameContext
 from model.stca import install_stca_blocks
@@ -101,10 +107,13 @@ def main() -> None:
         "--import", dest="imports", action="append", default=[], help="module registering extra formulations"
     )
     parser.add_argument("--compile", action="store_true", help="add torch.compile'd plain and fast variants")
+    parser.add_argument("--allocator", choices=("keep", "default"), default="keep",
+                        help="keep: freed memory stays in the process (no page faults once warm); default: glibc's")
     parser.add_argument("--quick", action="store_true", help="one repetition, no warm-up")
     parser.add_argument("--backward-flops", action="store_true", help="also count forward + backward FLOPs (slow)")
     args = parser.parse_args()
     repeats = 1 if args.quick else args.repeats
+    allocator = "freed memory kept" if args.allocator == "keep" and keep_freed_memory() else "glibc defaults"
     torch.set_num_threads(args.threads)
     started, load_before = time.perf_counter(), _load_average()
 
@@ -154,8 +163,8 @@ def main() -> None:
 
     print(
         f"{args.model}, {args.frames} frames at {size}x{size}, batch 1, CPU fp32, {torch.get_num_threads()} "
-        f"threads, median of {repeats} interleaved repetitions, random weights; x = ratio to plain CLIP "
-        "(median times), [range of the per-round ratios]"
+        f"threads, median of {repeats} interleaved repetitions, random weights, allocator: {allocator}; x = ratio "
+        "to plain CLIP (median times), [range of the per-round ratios]"
     )
     header = (
         f"{'variant':34} {'fwd s':>7} {'fwd x':>6} {'per-round':>13} {'f+b s':>7} {'f+b x':>6} {'per-round':>13} "
