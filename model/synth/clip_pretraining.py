@@ -32,7 +32,7 @@ from model.data.readers import make_reader
 from model.data.transforms import normalise, to_float_clip
 from model.factory import register_model_configs, without_random_init_warning
 from model.synth.captions import caption_in_context, partial_captions
-from model.synth.dataset import FRAME_CAPTIONS_FILE
+from model.synth.dataset import FRAME_CAPTIONS_FILE, class_of_folder
 
 
 class SynthClipError(RuntimeError):
@@ -91,7 +91,7 @@ def _captioned_frames(data_dir: Path, captions: Any, split: str) -> tuple[np.nda
         finally:
             video.close()
         captions.extend(video_captions)
-        classes.extend([Path(relative).parent.name.replace("_", " ")] * len(video_captions))
+        classes.extend([class_of_folder(Path(relative).parent.name)] * len(video_captions))
     if not frames:
         raise SynthClipError(f"{path}: the {split!r} split has no videos")
     return np.concatenate(frames), captions, classes

@@ -31,8 +31,14 @@ class SynthSummary:
     videos: dict[str, int]
 
 
-def _slug(name: str) -> str:
+def class_folder(name: str) -> str:
+    """The folder (and file-name stem) of a class's videos: "red square moving right" -> "red_square_moving_right"."""
     return name.replace(" ", "_")
+
+
+def class_of_folder(folder: str) -> str:
+    """The class whose videos ``class_folder`` put in ``folder``."""
+    return folder.replace("_", " ")
 
 
 def _write_class_list(path: Path, names: list[str]) -> None:
@@ -70,7 +76,7 @@ def write_synthetic_dataset(out: str | Path, spec: SynthSpec | None = None, seed
         for label, name in enumerate(split_classes):
             appearance, motion = by_name[name]
             for number in range(per_class):
-                relative = f"videos/{split}/{_slug(name)}/{_slug(name)}_{number:03d}.mp4"
+                relative = f"videos/{split}/{class_folder(name)}/{class_folder(name)}_{number:03d}.mp4"
                 video, placements = render_clip_with_placements(appearance, motion, spec.frames, spec.size, rng)
                 write_mp4(out / relative, video, fps=spec.fps)
                 captions[split][relative] = [frame_caption(appearance, motion, p, spec.size) for p in placements]
