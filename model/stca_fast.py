@@ -40,11 +40,12 @@ if TYPE_CHECKING:
 
 
 def _attend(query: Tensor, key: Tensor, value: Tensor, heads: int) -> Tensor:
+    if query.device.type == "cpu" and not torch.is_grad_enabled():
+        return _attend_by_products(query, key, value, heads)
+
     def split(t: Tensor) -> Tensor:
         return t.unflatten(-1, (heads, -1)).transpose(-3, -2)
 
-    if query.device.type == "cpu" and not torch.is_grad_enabled():
-        return _attend_by_products(query, key, value, heads)
     out = F.scaled_dot_product_attention(split(query), split(key), split(value))
     return out.transpose(-3, -2).flatten(-2)
 
