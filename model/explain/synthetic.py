@@ -15,7 +15,7 @@ from model.data.datasets import ClipConfig, VideoDataset
 from model.data.splits import SplitFileError, class_key, class_names_for, split_items
 from model.explain.compute import Explanation, explain_video, prompt_rows, single_view
 from model.explain.output import write_explanation
-from model.explain.temporal_flip import TemporalFlip, flip_summary, measure_flip
+from model.explain.temporal_flip import TemporalFlip, flip_summary, format_correlations, measure_flip
 from model.loading import class_text_features, load_trained_model
 from model.prompts_file import ALL_PROMPT_KINDS, load_prompts_file
 from model.scoring import score_terms
@@ -122,17 +122,14 @@ def split_summary_line(stats: dict[str, Any]) -> str:
     parts = [f"over the {stats['videos']} videos of {stats['split']} (own class)"]
     correlation = stats["mean_order_correlation"]
     if correlation is not None:
-        parts.append("mean Spearman(phase order, best frame) " + ", ".join(
-            f"{variant} {value:+.2f}" if value is not None else f"{variant} undefined"
-            for variant, value in correlation.items()))
+        parts.append("mean Spearman(phase order, best frame) " + format_correlations(correlation))
         parts.append(f"+ to - in {100 * stats['order_sign_flipped']:.0f}% of videos")
     if stats["mean_mirrored"] is not None:
         parts.append(f"mirrored best frames {100 * stats['mean_mirrored']:.0f}%")
     frame_correlation = stats.get("mean_frame_order_correlation")
     if frame_correlation is not None:
-        parts.append("per frame, mean Spearman(frame order, phase of its best temporal prompt) " + ", ".join(
-            f"{variant} {value:+.2f}" if value is not None else f"{variant} undefined"
-            for variant, value in frame_correlation.items()))
+        parts.append("per frame, mean Spearman(frame order, phase of its best temporal prompt) "
+                     + format_correlations(frame_correlation))
         parts.append(f"+ to - in {100 * stats['frame_order_sign_flipped']:.0f}% of videos")
     return "; ".join(parts)
 

@@ -93,8 +93,10 @@ def measure_flip(class_name: str, prompts: list[str], best_frame: dict[str, list
                         frame_order_correlation=frame_correlation)
 
 
-def _number(value: float | None) -> str:
-    return "undefined" if value is None else f"{value:+.2f}"
+def format_correlations(correlation: dict[str, float | None]) -> str:
+    """"original +0.81, reversed -0.81" ("undefined" where one is not defined)."""
+    return ", ".join(f"{variant} {'undefined' if value is None else f'{value:+.2f}'}"
+                     for variant, value in correlation.items())
 
 
 def flip_summary(flip: TemporalFlip) -> str:
@@ -102,12 +104,11 @@ def flip_summary(flip: TemporalFlip) -> str:
     parts = [f"temporal prompts of {flip.class_name!r}, best frame per prompt: "
              + "; ".join(f"{variant} {best}" for variant, best in flip.best_frame.items())]
     if flip.order_correlation is not None:
-        parts.append("Spearman(phase order, best frame): " + ", ".join(
-            f"{variant} {_number(value)}" for variant, value in flip.order_correlation.items()))
+        parts.append("Spearman(phase order, best frame): " + format_correlations(flip.order_correlation))
     if flip.mirrored is not None:
         count = round(flip.mirrored * len(flip.prompts))
         parts.append(f"moved to the mirrored frame in the reversed copy: {count}/{len(flip.prompts)}")
     if flip.frame_order_correlation is not None:
-        parts.append("per frame, Spearman(frame order, phase of its best temporal prompt): " + ", ".join(
-            f"{variant} {_number(value)}" for variant, value in flip.frame_order_correlation.items()))
+        parts.append("per frame, Spearman(frame order, phase of its best temporal prompt): "
+                     + format_correlations(flip.frame_order_correlation))
     return "; ".join(parts)
