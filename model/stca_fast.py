@@ -24,7 +24,7 @@ Results differ from the reference by float rounding only (see tests/model).
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 import torch
 import torch.nn.functional as F
@@ -39,30 +39,19 @@ if TYPE_CHECKING:
     from model.stca import StcaBlock
 
 
-def _attend(query: Tensor, key: Tensor, value: Tensor, heads: int) -> Tensor:
-    if query.device.type == "cpu" and not torch.is_grad_enabled():
-        return _attend_by_products(query, key, value, heads)
+ATTENTION_BY_PRODUCTS_ON: frozenset[str] = frozenset({"cpu"})
+"""Devices whose attention runs as batched products with a hand-written backward; elsewhere it runs as
+``scaled_dot_product_attention``. On CPU the flash kernel is slower at these lengths (ViT-B/16 sizes, forward
+and backward of one block's attention: 43.8 against 38.0 ms) and its gradients pass through splits and
+slices that autograd zero-fills, concatenates and sums."""
 
+
+def _attend(query: Tensor, key: Tensor, value: Tensor, heads: int) -> Tensor:
     def split(t: Tensor) -> Tensor:
         return t.unflatten(-1, (heads, -1)).transpose(-3, -2)
 
     out = F.scaled_dot_product_attention(split(query), split(key), split(value))
     return out.transpose(-3, -2).flatten(-2)
-
-
-def _attend_by_products(query: Tensor, key: Tensor, value: Tensor, heads: int) -> Tensor:
-    """CPU inference: two batched products and a softmax, as nn.MultiheadAttention's inference path computes it
-    (measured at ViT-B/16 sizes: 10.6 against 12.1 ms per block for the CPU flash kernel, which also keeps the
-    statistics a backward pass would need)."""
-    *lead, length, dim = query.shape
-    head_dim = dim // heads
-
-    def split(t: Tensor) -> Tensor:
-        return t.reshape(-1, t.shape[-2], heads, head_dim).transpose(1, 2).reshape(-1, t.shape[-2], head_dim)
-
-    weights = torch.bmm(split(query), split(key).transpose(1, 2)).mul_(head_dim**-0.5).softmax(dim=-1)
-    out = torch.bmm(weights, split(value)).view(-1, heads, length, head_dim).transpose(1, 2)
-    return out.reshape(*lead, length, dim)
 
 
 @lru_cache(maxsize=64)
@@ -169,22 +158,29 @@ class _CorrectedSequences(torch.autograd.Function):
         return grad_coefficients, grad_basis, grad_qkv, grad_ratio
 
 
-def _low_rank_basis(block: StcaBlock, width: int, num_scales: int) -> Tensor:
-    """(w + 2, 3D) = [W[:, :w] * g[:w], W g, W b + bias]^T, value columns divided by the number of scales.
-
-    Built row-major in the layout the correction's products read; W g and W b come from one (2, D) x W^T
-    product, whose backward reads W row by row (a W^T x (3D, 2) product is several times slower)."""
-    ln, attn = block.ln_1, block.attn
-    weight = attn.in_proj_weight
+def _layer_norm_affine(block: StcaBlock) -> tuple[Tensor, Tensor]:
+    """ln_1's gain and shift (ones and zeros where it has none)."""
+    ln, weight = block.ln_1, block.attn.in_proj_weight
     dim = weight.shape[1]
     gain = ln.weight if ln.weight is not None else weight.new_ones(dim)
     shift = ln.bias if ln.bias is not None else weight.new_zeros(dim)
-    bias = attn.in_proj_bias if attn.in_proj_bias is not None else weight.new_zeros(3 * dim)
-    gain_and_shift = F.linear(torch.stack([gain, shift]), weight)  # (2, 3D)
-    basis = torch.cat([(weight[:, :width] * gain[:width]).t(), gain_and_shift[:1], gain_and_shift[1:] + bias])
-    if num_scales == 1:
-        return basis
-    return (basis.view(-1, 3, dim) * _value_scale(num_scales, basis)).view(-1, 3 * dim)
+    return gain, shift
+
+
+def _head_basis(block: StcaBlock, width: int) -> Tensor:
+    """(w, 3D) = (W[:, :w] * g[:w])^T: how the QKV of a row follows its normalised head channels."""
+    weight = block.attn.in_proj_weight
+    return (weight[:, :width] * _layer_norm_affine(block)[0][:width]).t()
+
+
+def _statistics_rows(block: StcaBlock) -> Tensor:
+    """(2, 3D) = [W g, W b + bias]: how the QKV of a row follows its LayerNorm statistics. One (2, D) x W^T
+    product, whose backward reads W row by row (a W^T x (3D, 2) product is several times slower)."""
+    attn = block.attn
+    rows = F.linear(torch.stack(_layer_norm_affine(block)), attn.in_proj_weight)
+    if attn.in_proj_bias is None:
+        return rows
+    return torch.cat([rows[:1], rows[1:] + attn.in_proj_bias])
 
 
 def _value_scale(num_scales: int, like: Tensor) -> Tensor:
@@ -192,13 +188,34 @@ def _value_scale(num_scales: int, like: Tensor) -> Tensor:
     return like.new_tensor([[1.0], [1.0], [1.0 / num_scales]])
 
 
-def _mixed_sequences(
-    block: StcaBlock, x_rows: Tensor, qkv_rows: Tensor, mean: Tensor, rstd: Tensor, num_frames: int
-) -> tuple[Tensor, Tensor]:
-    """QKV of every scale's [CLS, mixed kept] sequence, (B*S*T, 1+n, 3D) with values divided by S, without
-    re-projecting, and the change of the rows' head channels averaged over scales (BT, 1+n, w).
+def _low_rank_basis(head_basis: Tensor, statistics_rows: Tensor, num_scales: int) -> Tensor:
+    """(w + 2, 3D) = [W[:, :w] * g[:w], W g, W b + bias]^T, value columns divided by the number of scales,
+    row-major in the layout the correction's products read."""
+    basis = torch.cat([head_basis, statistics_rows])
+    if num_scales == 1:
+        return basis
+    dim = basis.shape[-1] // 3
+    return (basis.view(-1, 3, dim) * _value_scale(num_scales, basis)).view(-1, 3 * dim)
 
-    x_rows: (BT, 1+n, D) input rows [CLS, kept]; qkv_rows, mean, rstd: their QKV and LayerNorm statistics."""
+
+class _Correction(NamedTuple):
+    """Every scale's [CLS, kept] QKV is ``ratio * qkv_rows + coefficients @ basis`` (values divided by S), with
+    ``basis = _low_rank_basis(head_basis, statistics_rows, S)``.
+
+    coefficients (B, S, T, R, w + 2); head_basis (w, 3D); ratio (B, S, T, R, 3, 1)."""
+
+    coefficients: Tensor
+    head_basis: Tensor
+    ratio: Tensor
+
+
+def _mixed_correction(
+    block: StcaBlock, x_rows: Tensor, mean: Tensor, rstd: Tensor, num_frames: int
+) -> tuple[_Correction, Tensor]:
+    """How every scale's [CLS, mixed kept] QKV follows from the unmixed rows' QKV without re-projecting, and
+    the change of the rows' head channels averaged over scales (BT, 1+n, w).
+
+    x_rows: (BT, 1+n, D) input rows [CLS, kept]; mean, rstd: their LayerNorm statistics."""
     config = block.config
     frames_total, rows, dim = x_rows.shape
     batch = frames_total // num_frames
@@ -221,12 +238,211 @@ def _mixed_sequences(
     mixed_rstd = torch.rsqrt(variance + square_change / dim - mean_shift.square())
     ratio = mixed_rstd * torch.sqrt(variance)
     coefficients = torch.cat([delta * mixed_rstd, -mean_shift * mixed_rstd, 1 - ratio], dim=-1)
-    basis = _low_rank_basis(block, width, num_scales).to(qkv_rows.dtype)
-    ratio = (ratio[..., None] * _value_scale(num_scales, ratio)).to(qkv_rows.dtype)  # (B, S, T, R, 3, 1)
-    qkv_rows = qkv_rows.view(batch, 1, num_frames, rows, 3, dim)
-    sequences = cast(Tensor, _CorrectedSequences.apply(coefficients.to(qkv_rows.dtype), basis, qkv_rows, ratio))
+    ratio = ratio[..., None] * _value_scale(num_scales, ratio)  # (B, S, T, R, 3, 1)
+    correction = _Correction(coefficients, _head_basis(block, width), ratio)
     head_change = delta.mean(dim=1).view(frames_total, rows, width)
-    return sequences.view(-1, rows, 3 * dim), head_change
+    return correction, head_change
+
+
+def _to_heads(rows: Tensor, heads: int, scale: float = 1.0) -> Tensor:
+    """(N, L, D), any strides -> (N * heads, L, D / heads), contiguous, times ``scale``: one pass."""
+    count, length, dim = rows.shape
+    out = rows.new_empty(count, heads, length, dim // heads)
+    split = rows.unflatten(-1, (heads, -1)).transpose(1, 2)
+    if scale == 1.0:
+        out.copy_(split)
+    else:
+        torch.mul(split, scale, out=out)
+    return out.view(-1, length, dim // heads)
+
+
+class _AttentionSaved(NamedTuple):
+    query: Tensor  # (N*H, Lq, d), times the softmax scale
+    key: Tensor  # (N*H, L, d)
+    value: Tensor  # (N*H, L, d)
+    probabilities: Tensor  # (N*H, Lq, L)
+    out: Tensor  # (N*H, Lq, d)
+
+
+def _attend_heads(query: Tensor, key: Tensor, value: Tensor) -> _AttentionSaved:
+    probabilities = torch.bmm(query, key.transpose(1, 2)).softmax(dim=-1)
+    return _AttentionSaved(query, key, value, probabilities, torch.bmm(probabilities, value))
+
+
+def _attention_backward(saved: _AttentionSaved, grad_out: Tensor, scale: float) -> tuple[Tensor, Tensor, Tensor]:
+    """Gradients of (unscaled) query, key and value, (N*H, L., d) each, from the output's (N*H, Lq, d).
+
+    sum_j dP_ij P_ij = dO_i . O_i (O_i = sum_j P_ij v_j): the softmax backward needs no pass over dP * P."""
+    grad_value = torch.bmm(saved.probabilities.transpose(1, 2), grad_out)
+    row_dot = torch.linalg.vecdot(grad_out, saved.out).unsqueeze(-1)
+    grad_logits = torch.bmm(grad_out, saved.value.transpose(1, 2)).sub_(row_dot).mul_(saved.probabilities)
+    grad_query = torch.baddbmm(grad_out.new_empty(()), grad_logits, saved.key, beta=0, alpha=scale)
+    grad_key = torch.bmm(grad_logits.transpose(1, 2), saved.query)
+    return grad_query, grad_key, grad_value
+
+
+class _CorrectedAttentionByProducts(torch.autograd.Function):
+    """CPU: the attention of every scale's corrected [CLS, kept] sequence (summed over scales) and of the
+    queries from row ``start`` on over all rows, as batched products and a softmax, forward and backward by
+    hand. The backward writes the gradient of both attentions and of the correction into one buffer in the
+    projection's own layout: no gradient of a slice or a split is zero-filled, concatenated or summed.
+
+    projected (BT * L + 2, 3D): the QKV of every row [CLS, kept, masked] of every frame, then of ln_1's gain
+    and shift (the basis' statistics rows, W g + bias and W b + bias, ride through the projection's product);
+    coefficients, head_basis, ratio as in ``_Correction``; bias: the projection's (or None). Returns (BT, R, D)
+    and (BT, L - start, D) (no rows when ``start`` is None)."""
+
+    @staticmethod
+    def forward(
+        ctx: FunctionCtx,
+        projected: Tensor,
+        coefficients: Tensor,
+        head_basis: Tensor,
+        bias: Tensor | None,
+        ratio: Tensor,
+        shape: tuple[int, int, int],
+        rows: int,
+        start: int | None,
+    ) -> tuple[Tensor, Tensor]:
+        frames_total, length, heads = shape
+        dim3 = projected.shape[-1]
+        dim = dim3 // 3
+        batch, scales, frames = ratio.shape[:3]
+        scale = (dim // heads) ** -0.5
+        qkv = projected[:-2].view(frames_total, length, dim3)
+        statistics_rows = projected[-2:]
+        if bias is not None:
+            statistics_rows = torch.cat([statistics_rows[:1] - bias.to(projected.dtype), statistics_rows[1:]])
+        basis = _low_rank_basis(head_basis, statistics_rows, scales).to(projected.dtype)
+        qkv_rows = qkv[:, :rows].view(batch, 1, frames, rows, 3, dim)
+        sequences = torch.matmul(coefficients, basis)
+        sequences.view((*ratio.shape[:-1], dim)).addcmul_(qkv_rows, ratio)
+        sequences = sequences.view(-1, rows, dim3)
+        mixed_saved = _attend_heads(
+            _to_heads(sequences[..., :dim], heads, scale),
+            _to_heads(sequences[..., dim : 2 * dim], heads),
+            _to_heads(sequences[..., 2 * dim :], heads),
+        )
+        per_scale = mixed_saved.out.view(batch, scales, frames, heads, rows, -1)
+        mixed = qkv.new_empty(batch, frames, rows, heads, dim // heads)
+        summed = mixed.permute(0, 1, 3, 2, 4)
+        if scales == 1:
+            summed.copy_(per_scale[:, 0])
+        else:
+            torch.add(per_scale[:, 0], per_scale[:, 1], out=summed)
+            for index in range(2, scales):
+                summed.add_(per_scale[:, index])
+        tensors = [coefficients, basis, projected, ratio, *mixed_saved]
+        full = qkv.new_empty(frames_total, 0, dim)
+        if start is not None:
+            full_saved = _attend_heads(
+                _to_heads(qkv[:, start:, :dim], heads, scale),
+                _to_heads(qkv[..., dim : 2 * dim], heads),
+                _to_heads(qkv[..., 2 * dim :], heads),
+            )
+            full = full_saved.out.view(frames_total, heads, length - start, -1).transpose(1, 2)
+            full = full.reshape(frames_total, length - start, dim)
+            tensors += full_saved
+        ctx.save_for_backward(*tensors)
+        ctx.layout = (shape, rows, start, scale, bias is not None)  # type: ignore[attr-defined]
+        return mixed.view(frames_total, rows, dim), full
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, grad_mixed: Tensor, grad_full: Tensor) -> tuple[Tensor | None, ...]:
+        (frames_total, length, heads), rows, start, scale, has_bias = ctx.layout  # type: ignore[attr-defined]
+        coefficients, basis, projected, ratio, *saved = ctx.saved_tensors  # type: ignore[attr-defined]
+        dim3 = projected.shape[-1]
+        dim = dim3 // 3
+        head_dim = dim // heads
+        width = basis.shape[0] - 2
+        batch, scales, frames = ratio.shape[:3]
+        qkv = projected[:-2].view(frames_total, length, dim3)
+
+        # Every scale's output had the same gradient (their sum is the output).
+        grad_heads = grad_mixed.new_empty(batch, scales, frames, heads, rows, head_dim)
+        grad_heads.copy_(grad_mixed.reshape(batch, 1, frames, rows, heads, head_dim).transpose(3, 4))
+        grads = _attention_backward(_AttentionSaved(*saved[:5]), grad_heads.view(-1, rows, head_dim), scale)
+        grad_sequences = grad_mixed.new_empty(batch, scales, frames, rows, 3, dim)
+        for part, grad_part in enumerate(grads):
+            shaped = grad_part.view(batch, scales, frames, heads, rows, head_dim).transpose(3, 4)
+            grad_sequences[..., part, :].view(shaped.shape).copy_(shaped)
+
+        flat = grad_sequences.view(-1, dim3)
+        grad_coefficients = torch.matmul(flat, basis.t()).view(coefficients.shape)
+        grad_basis = coefficients.reshape(flat.shape[0], -1).t() @ flat
+        if scales > 1:
+            grad_basis = (grad_basis.view(-1, 3, dim) * _value_scale(scales, grad_basis)).view(-1, dim3)
+        qkv_rows = qkv[:, :rows].view(batch, 1, frames, rows, 3, dim)
+        grad_ratio = torch.linalg.vecdot(grad_sequences, qkv_rows).unsqueeze(-1)
+        grad_bias = -grad_basis[width] if has_bias else None
+
+        grad_projected = projected.new_empty(projected.shape)
+        grad_projected[-2:] = grad_basis[width:]
+        grad_qkv = grad_projected[:-2].view(frames_total, length, dim3)
+        grad_rows = grad_qkv[:, :rows].view(batch, frames, rows, 3, dim)
+        torch.mul(grad_sequences[:, 0], ratio[:, 0], out=grad_rows)
+        for index in range(1, scales):
+            grad_rows.addcmul_(grad_sequences[:, index], ratio[:, index])
+        grads_in = (grad_projected, grad_coefficients, grad_basis[:width], grad_bias, grad_ratio, None, None, None)
+        if start is None:
+            grad_qkv[:, rows:].zero_()
+            return grads_in
+        grads = _attention_backward(_AttentionSaved(*saved[5:]), _to_heads(grad_full, heads), scale)
+        for part, grad_part in enumerate(grads):
+            # Rows [first, rows) already hold the correction's gradient; rows from max(first, rows) on hold nothing.
+            first = start if part == 0 else 0
+            shaped = grad_part.view(frames_total, heads, length - first, head_dim).transpose(1, 2)
+            target = grad_qkv[..., part * dim : (part + 1) * dim].unflatten(-1, (heads, head_dim))
+            if first < rows:
+                target[:, first:rows].add_(shaped[:, : rows - first])
+            else:
+                target[:, rows:first].zero_()
+            fresh = max(first, rows)
+            target[:, fresh:].copy_(shaped[:, fresh - first :])
+        return grads_in
+
+
+def _corrected_attention(
+    block: StcaBlock, normed: Tensor, correction: _Correction, rows: int, start: int | None
+) -> tuple[Tensor, Tensor]:
+    """(BT, R, D) attention of every scale's corrected [CLS, kept] sequence, summed over scales, and
+    (BT, L - start, D) attention of the queries from row ``start`` on over all rows (none if ``start`` is None).
+
+    normed (BT, L, D): ln_1 of the rows [CLS, kept, masked] of every frame."""
+    attn = block.attn
+    frames_total, length, dim = normed.shape
+    heads = attn.num_heads
+    coefficients, head_basis, ratio = correction
+    batch, scales, frames = ratio.shape[:3]
+    if normed.device.type in ATTENTION_BY_PRODUCTS_ON:
+        inputs = torch.cat([normed.reshape(-1, dim), torch.stack(_layer_norm_affine(block))])
+        projected = F.linear(inputs, attn.in_proj_weight, attn.in_proj_bias)
+        dtype = projected.dtype
+        return cast(
+            tuple[Tensor, Tensor],
+            _CorrectedAttentionByProducts.apply(
+                projected,
+                coefficients.to(dtype),
+                head_basis.to(dtype),
+                attn.in_proj_bias,
+                ratio.to(dtype),
+                (frames_total, length, heads),
+                rows,
+                start,
+            ),
+        )
+    qkv = F.linear(normed, attn.in_proj_weight, attn.in_proj_bias)
+    dtype = qkv.dtype
+    basis = _low_rank_basis(head_basis, _statistics_rows(block), scales).to(dtype)
+    qkv_rows = qkv[:, :rows].view(batch, 1, frames, rows, 3, dim)
+    sequences = cast(Tensor, _CorrectedSequences.apply(coefficients.to(dtype), basis, qkv_rows, ratio.to(dtype)))
+    query, key, value = sequences.view(-1, rows, 3 * dim).split(dim, dim=-1)
+    per_scale = _attend(query, key, value, heads).view(batch, scales, frames, rows, dim)
+    mixed = _sum_over_scales(per_scale).view(frames_total, rows, dim)
+    if start is None:
+        return mixed, qkv.new_empty(frames_total, 0, dim)
+    query, key, value = qkv.split(dim, dim=-1)
+    return mixed, _attend(query[:, start:], key, value, heads)
 
 
 def _sum_over_scales(attended: Tensor) -> Tensor:
@@ -239,34 +455,33 @@ def _sum_over_scales(attended: Tensor) -> Tensor:
 
 
 class _AttentionInRasterOrder(torch.autograd.Function):
-    """(B*T*L, D) attention output in the input's row order: the scales' outputs summed at the [CLS, kept]
-    rows, the full path's at the masked rows. Written straight into one buffer, so neither a concatenation
-    nor a permutation of the block output is needed; the backward gathers the two row sets.
+    """(B*T*L, D) attention output in the input's row order: the mixed path's at the [CLS, kept] rows, the full
+    path's at the masked rows. Written straight into one buffer, so neither a concatenation nor a permutation of
+    the block output is needed; the backward gathers the two row sets.
 
-    mixed (B, S, T, R, D); full (B*T, M, D) or None (no masked rows); mixed_rows (B*T*R,), masked_rows (B*T*M,)
-    flat row indices."""
+    mixed (B*T, R, D); full (B*T, M, D); mixed_rows (B*T*R,), masked_rows (B*T*M,) flat row indices."""
 
     @staticmethod
-    def forward(
-        ctx: FunctionCtx, mixed: Tensor, full: Tensor | None, mixed_rows: Tensor, masked_rows: Tensor
-    ) -> Tensor:
+    def forward(ctx: FunctionCtx, mixed: Tensor, full: Tensor, mixed_rows: Tensor, masked_rows: Tensor) -> Tensor:
         dim = mixed.shape[-1]
         out = mixed.new_empty(mixed_rows.numel() + masked_rows.numel(), dim)
-        out.index_copy_(0, mixed_rows, _sum_over_scales(mixed).reshape(-1, dim))
-        if full is not None:
+        out.index_copy_(0, mixed_rows, mixed.reshape(-1, dim))
+        if masked_rows.numel():
             out.index_copy_(0, masked_rows, full.reshape(-1, dim))
         ctx.save_for_backward(mixed_rows, masked_rows)
-        ctx.shapes = (mixed.shape, None if full is None else full.shape)  # type: ignore[attr-defined]
+        ctx.shapes = (mixed.shape, full.shape)  # type: ignore[attr-defined]
         return out
 
     @staticmethod
-    def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor, Tensor | None, None, None]:
+    def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor, Tensor, None, None]:
         mixed_rows, masked_rows = ctx.saved_tensors  # type: ignore[attr-defined]
         mixed_shape, full_shape = ctx.shapes  # type: ignore[attr-defined]
-        batch, _, frames, rows, dim = mixed_shape
-        grad_mixed = grad.index_select(0, mixed_rows).view(batch, 1, frames, rows, dim)
-        grad_full = None if full_shape is None else grad.index_select(0, masked_rows).view(full_shape)
-        return grad_mixed.expand(mixed_shape), grad_full, None, None
+        return (
+            grad.index_select(0, mixed_rows).view(mixed_shape),
+            grad.index_select(0, masked_rows).view(full_shape),
+            None,
+            None,
+        )
 
 
 class _MixedResidual(torch.autograd.Function):
@@ -294,7 +509,6 @@ def fast_stca_forward(block: StcaBlock, x: Tensor, num_frames: int, split: Token
     """x: (B*T, 1 + P*P, D) batch-first, CLS first."""
     config, attn, ln = block.config, block.attn, block.ln_1
     frames_total, length, dim = x.shape
-    heads = attn.num_heads
     rows = 1 + split.kept.shape[-1]  # CLS + kept
     order = _split_order(split, frames_total, length, x.device)
     inverse = torch.empty_like(order)
@@ -302,20 +516,14 @@ def fast_stca_forward(block: StcaBlock, x: Tensor, num_frames: int, split: Token
     xp = _permute_rows(x, order, inverse)
 
     normed, mean, rstd = torch.native_layer_norm(xp, (dim,), ln.weight, ln.bias, ln.eps)
-    qkv = F.linear(normed, attn.in_proj_weight, attn.in_proj_bias)
-    sequences, head_change = _mixed_sequences(
-        block, xp[:, :rows], qkv[:, :rows], mean[:, :rows], rstd[:, :rows], num_frames
-    )
-    query, key, value = sequences.split(dim, dim=-1)
-    scales = len(config.temporal_scales)
-    mixed_scales = _attend(query, key, value, heads).view(-1, scales, num_frames, rows, dim)
-    query, key, value = qkv.split(dim, dim=-1)
+    correction, head_change = _mixed_correction(block, xp[:, :rows], mean[:, :rows], rstd[:, :rows], num_frames)
+    full_path = config.mlp_input == "full"
+    start = 0 if full_path else rows if rows < length else None
+    mixed, full_attended = _corrected_attention(block, normed, correction, rows, start)
     out_proj = attn.out_proj
 
-    if config.mlp_input == "full":
+    if full_path:
         width = head_change.shape[-1]
-        mixed = _sum_over_scales(mixed_scales).view(frames_total, rows, dim)
-        full_attended = _attend(query, key, value, heads)
         projected = F.linear(torch.cat([mixed, full_attended], dim=1), out_proj.weight, out_proj.bias)
         projected = block.ls_1(projected)
         full = xp + projected[:, rows:]
@@ -328,8 +536,7 @@ def fast_stca_forward(block: StcaBlock, x: Tensor, num_frames: int, split: Token
     # The MLP reads the padded tensor: everything after attention runs in the input's row order.
     split_rows = order.view(frames_total, length)
     mixed_rows, masked_rows = split_rows[:, :rows].flatten(), split_rows[:, rows:].flatten()
-    masked_attended = _attend(query[:, rows:], key, value, heads) if rows < length else None
-    attended = _AttentionInRasterOrder.apply(mixed_scales, masked_attended, mixed_rows, masked_rows)
+    attended = _AttentionInRasterOrder.apply(mixed, full_attended, mixed_rows, masked_rows)
     projected = block.ls_1(F.linear(attended.view(x.shape), out_proj.weight, out_proj.bias))
     padded = cast(Tensor, _MixedResidual.apply(x, projected, head_change, mixed_rows))
     return padded + block.ls_2(block.mlp(block.ln_2(padded)))

@@ -164,18 +164,39 @@ def test_cls_attention_equals_the_attention_modules_weights(make_tiny: MakeModel
     torch.testing.assert_close(cls, weights[:, :, 0], atol=1e-6, rtol=1e-5)
 
 
+@pytest.mark.parametrize("attention", ["products", "sdpa"])
 @pytest.mark.parametrize(
-    ("mlp_input", "scales"), [("padded", (1, 2)), ("full", (1, 2)), ("padded", (2, 0, 1)), ("full", (1,))]
+    ("mlp_input", "scales", "mask_rate"),
+    [
+        ("padded", (1, 2), 0.5),
+        ("full", (1, 2), 0.5),
+        ("padded", (2, 0, 1), 0.25),
+        ("full", (1,), 0.75),
+        ("padded", (1, 2), 0.0),
+        ("full", (2,), 0.0),
+    ],
 )
 def test_fast_formulation_gradients_match_reference(
-    make_tiny: MakeModel, mlp_input: MlpInput, scales: tuple[int, ...]
+    make_tiny: MakeModel,
+    monkeypatch: pytest.MonkeyPatch,
+    attention: str,
+    mlp_input: MlpInput,
+    scales: tuple[int, ...],
+    mask_rate: float,
 ) -> None:
     """Training differentiates through everything the fast path derives from its input, the mixed tokens'
     LayerNorm statistics included: gradients of input and weights equal the reference's, whatever the
-    number of scales (the fast path's hand-written correction backward loops over them)."""
+    number of scales (the hand-written backwards loop over them) and the mask rate (0: no masked rows), on
+    both attention routes (CPU's batched products, elsewhere scaled_dot_product_attention)."""
+    import model.stca_fast as stca_fast
+
+    devices = frozenset({"cpu"}) if attention == "products" else frozenset()
+    monkeypatch.setattr(stca_fast, "ATTENTION_BY_PRODUCTS_ON", devices)
     gradients = {}
     for formulation in ("reference", "fast"):
-        config = StcaConfig(formulation=formulation, mlp_input=mlp_input, temporal_scales=scales)
+        config = StcaConfig(
+            formulation=formulation, mlp_input=mlp_input, temporal_scales=scales, mask_rate=mask_rate
+        )
         model = make_tiny(config).eval()
         block = first_block(model)
         x = block_input(model).requires_grad_(True)
