@@ -10,14 +10,15 @@ Per block, all exact in exact arithmetic:
   ``ratio = r'/r``: a per-row rescale plus a rank-(w+2) product, where the new statistics mu', r' follow from
   LayerNorm's own statistics and head-channel sums. One gather mixes the head channels of every scale (the
   CLS row reads its own frame, so its change is 0 and it rides along); one matmul and one multiply-add give
-  every scale's sequence.
+  every scale's sequence. On CPU, W g + bias and c are two more rows of the QKV product (ln_1's gain and
+  shift appended to its input), so they cost no pass over W of their own, forward or backward.
 * The scales' attention outputs are averaged before the output projection (it is linear); their values are
   pre-scaled by 1/S inside that multiply-add, so the average is a sum.
 * With the MLP reading the padded tensor, the full path is needed at masked positions only, so only their
   queries are attended, and mixed and masked rows share one output projection.
-Gradients are exact too: LayerNorm's statistics outputs carry no gradient, so ``_RowStatistics`` supplies it;
-``_CorrectedSequences`` builds every scale's QKV in one buffer and differentiates it by hand (per-scale
-multiply-adds for the rows, the basis' gradient in the layout its product prefers).
+Gradients are exact too: LayerNorm's statistics outputs carry no gradient, so ``_RowStatistics`` supplies it.
+On CPU, ``_CorrectedAttentionByProducts`` differentiates the correction and both attentions by hand into one
+QKV gradient buffer; elsewhere ``_CorrectedSequences`` does the correction and autograd the attention.
 Results differ from the reference by float rounding only (see tests/model).
 """
 
@@ -41,9 +42,10 @@ if TYPE_CHECKING:
 
 ATTENTION_BY_PRODUCTS_ON: frozenset[str] = frozenset({"cpu"})
 """Devices whose attention runs as batched products with a hand-written backward; elsewhere it runs as
-``scaled_dot_product_attention``. On CPU the flash kernel is slower at these lengths (ViT-B/16 sizes, forward
-and backward of one block's attention: 43.8 against 38.0 ms) and its gradients pass through splits and
-slices that autograd zero-fills, concatenates and sums."""
+``scaled_dot_product_attention``. On CPU the flash kernel is slower at these lengths, and through autograd the
+gradients of its inputs pass through splits and slices that are zero-filled, concatenated and summed (one
+ViT-B/16 block over 8 frames, forward and backward, 2 threads: 416.5 ms this way, 431.7 ms with SDPA, plain
+CLIP's block 408.2 ms)."""
 
 
 def _attend(query: Tensor, key: Tensor, value: Tensor, heads: int) -> Tensor:
@@ -281,6 +283,22 @@ def _attention_backward(saved: _AttentionSaved, grad_out: Tensor, scale: float) 
     return grad_query, grad_key, grad_value
 
 
+def _corrected_heads(
+    qkv_rows: Tensor, coefficients: Tensor, basis: Tensor, ratio: Tensor, heads: int, scale: float
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Every scale's corrected query (times ``scale``), key and value, (B*S*T*H, R, d) each; the corrected
+    QKV they are copied from is freed on return."""
+    dim = qkv_rows.shape[-1]
+    sequences = torch.matmul(coefficients, basis)
+    sequences.view((*ratio.shape[:-1], dim)).addcmul_(qkv_rows, ratio)
+    sequences = sequences.view(-1, qkv_rows.shape[3], 3 * dim)
+    return (
+        _to_heads(sequences[..., :dim], heads, scale),
+        _to_heads(sequences[..., dim : 2 * dim], heads),
+        _to_heads(sequences[..., 2 * dim :], heads),
+    )
+
+
 class _CorrectedAttentionByProducts(torch.autograd.Function):
     """CPU: the attention of every scale's corrected [CLS, kept] sequence (summed over scales) and of the
     queries from row ``start`` on over all rows, as batched products and a softmax, forward and backward by
@@ -315,14 +333,7 @@ class _CorrectedAttentionByProducts(torch.autograd.Function):
             statistics_rows = torch.cat([statistics_rows[:1] - bias.to(projected.dtype), statistics_rows[1:]])
         basis = _low_rank_basis(head_basis, statistics_rows, scales).to(projected.dtype)
         qkv_rows = qkv[:, :rows].view(batch, 1, frames, rows, 3, dim)
-        sequences = torch.matmul(coefficients, basis)
-        sequences.view((*ratio.shape[:-1], dim)).addcmul_(qkv_rows, ratio)
-        sequences = sequences.view(-1, rows, dim3)
-        mixed_saved = _attend_heads(
-            _to_heads(sequences[..., :dim], heads, scale),
-            _to_heads(sequences[..., dim : 2 * dim], heads),
-            _to_heads(sequences[..., 2 * dim :], heads),
-        )
+        mixed_saved = _attend_heads(*_corrected_heads(qkv_rows, coefficients, basis, ratio, heads, scale))
         per_scale = mixed_saved.out.view(batch, scales, frames, heads, rows, -1)
         mixed = qkv.new_empty(batch, frames, rows, heads, dim // heads)
         summed = mixed.permute(0, 1, 3, 2, 4)
@@ -332,7 +343,10 @@ class _CorrectedAttentionByProducts(torch.autograd.Function):
             torch.add(per_scale[:, 0], per_scale[:, 1], out=summed)
             for index in range(2, scales):
                 summed.add_(per_scale[:, index])
-        tensors = [coefficients, basis, projected, ratio, *mixed_saved]
+        # Without a backward to come, every intermediate goes as soon as it is read.
+        saving = any(ctx.needs_input_grad)  # type: ignore[attr-defined]
+        tensors = [coefficients, basis, projected, ratio, *mixed_saved] if saving else []
+        del per_scale, mixed_saved
         full = qkv.new_empty(frames_total, 0, dim)
         if start is not None:
             full_saved = _attend_heads(
@@ -342,7 +356,9 @@ class _CorrectedAttentionByProducts(torch.autograd.Function):
             )
             full = full_saved.out.view(frames_total, heads, length - start, -1).transpose(1, 2)
             full = full.reshape(frames_total, length - start, dim)
-            tensors += full_saved
+            if saving:
+                tensors += full_saved
+            del full_saved
         ctx.save_for_backward(*tensors)
         ctx.layout = (shape, rows, start, scale, bias is not None)  # type: ignore[attr-defined]
         return mixed.view(frames_total, rows, dim), full
