@@ -246,54 +246,53 @@ def _mixed_correction(
     return correction, head_change
 
 
-def _to_heads(rows: Tensor, heads: int, scale: float = 1.0) -> Tensor:
-    """(N, L, D), any strides -> (N * heads, L, D / heads), contiguous, times ``scale``: one pass."""
+def _to_heads(rows: Tensor, heads: int) -> Tensor:
+    """(N, L, D), any strides -> (N * heads, L, D / heads), contiguous: one pass. (No ``out=`` anywhere here:
+    under torch.compile an op's ``out`` takes the strides of its result.)"""
     count, length, dim = rows.shape
     out = rows.new_empty(count, heads, length, dim // heads)
-    split = rows.unflatten(-1, (heads, -1)).transpose(1, 2)
-    if scale == 1.0:
-        out.copy_(split)
-    else:
-        torch.mul(split, scale, out=out)
+    out.copy_(rows.unflatten(-1, (heads, -1)).transpose(1, 2))
     return out.view(-1, length, dim // heads)
 
 
 class _AttentionSaved(NamedTuple):
-    query: Tensor  # (N*H, Lq, d), times the softmax scale
+    query: Tensor  # (N*H, Lq, d)
     key: Tensor  # (N*H, L, d)
     value: Tensor  # (N*H, L, d)
     probabilities: Tensor  # (N*H, Lq, L)
     out: Tensor  # (N*H, Lq, d)
 
 
-def _attend_heads(query: Tensor, key: Tensor, value: Tensor) -> _AttentionSaved:
-    probabilities = torch.bmm(query, key.transpose(1, 2)).softmax(dim=-1)
+def _attend_heads(query: Tensor, key: Tensor, value: Tensor, scale: float) -> _AttentionSaved:
+    """Softmax attention of (N*H, Lq, d) queries over (N*H, L, d) keys and values, logits times ``scale``."""
+    logits = torch.baddbmm(query.new_empty(()), query, key.transpose(1, 2), beta=0, alpha=scale)
+    probabilities = logits.softmax(dim=-1)
     return _AttentionSaved(query, key, value, probabilities, torch.bmm(probabilities, value))
 
 
 def _attention_backward(saved: _AttentionSaved, grad_out: Tensor, scale: float) -> tuple[Tensor, Tensor, Tensor]:
-    """Gradients of (unscaled) query, key and value, (N*H, L., d) each, from the output's (N*H, Lq, d).
+    """Gradients of query, key and value, (N*H, L., d) each, from the output's (N*H, Lq, d).
 
     sum_j dP_ij P_ij = dO_i . O_i (O_i = sum_j P_ij v_j): the softmax backward needs no pass over dP * P."""
     grad_value = torch.bmm(saved.probabilities.transpose(1, 2), grad_out)
     row_dot = torch.linalg.vecdot(grad_out, saved.out).unsqueeze(-1)
     grad_logits = torch.bmm(grad_out, saved.value.transpose(1, 2)).sub_(row_dot).mul_(saved.probabilities)
     grad_query = torch.baddbmm(grad_out.new_empty(()), grad_logits, saved.key, beta=0, alpha=scale)
-    grad_key = torch.bmm(grad_logits.transpose(1, 2), saved.query)
+    grad_key = torch.baddbmm(grad_out.new_empty(()), grad_logits.transpose(1, 2), saved.query, beta=0, alpha=scale)
     return grad_query, grad_key, grad_value
 
 
 def _corrected_heads(
-    qkv_rows: Tensor, coefficients: Tensor, basis: Tensor, ratio: Tensor, heads: int, scale: float
+    qkv_rows: Tensor, coefficients: Tensor, basis: Tensor, ratio: Tensor, heads: int
 ) -> tuple[Tensor, Tensor, Tensor]:
-    """Every scale's corrected query (times ``scale``), key and value, (B*S*T*H, R, d) each; the corrected
-    QKV they are copied from is freed on return."""
+    """Every scale's corrected query, key and value, (B*S*T*H, R, d) each; the corrected QKV they are copied
+    from is freed on return."""
     dim = qkv_rows.shape[-1]
     sequences = torch.matmul(coefficients, basis)
     sequences.view((*ratio.shape[:-1], dim)).addcmul_(qkv_rows, ratio)
     sequences = sequences.view(-1, qkv_rows.shape[3], 3 * dim)
     return (
-        _to_heads(sequences[..., :dim], heads, scale),
+        _to_heads(sequences[..., :dim], heads),
         _to_heads(sequences[..., dim : 2 * dim], heads),
         _to_heads(sequences[..., 2 * dim :], heads),
     )
@@ -333,16 +332,14 @@ class _CorrectedAttentionByProducts(torch.autograd.Function):
             statistics_rows = torch.cat([statistics_rows[:1] - bias.to(projected.dtype), statistics_rows[1:]])
         basis = _low_rank_basis(head_basis, statistics_rows, scales).to(projected.dtype)
         qkv_rows = qkv[:, :rows].view(batch, 1, frames, rows, 3, dim)
-        mixed_saved = _attend_heads(*_corrected_heads(qkv_rows, coefficients, basis, ratio, heads, scale))
+        mixed_saved = _attend_heads(*_corrected_heads(qkv_rows, coefficients, basis, ratio, heads), scale)
         per_scale = mixed_saved.out.view(batch, scales, frames, heads, rows, -1)
         mixed = qkv.new_empty(batch, frames, rows, heads, dim // heads)
         summed = mixed.permute(0, 1, 3, 2, 4)
         if scales == 1:
             summed.copy_(per_scale[:, 0])
         else:
-            torch.add(per_scale[:, 0], per_scale[:, 1], out=summed)
-            for index in range(2, scales):
-                summed.add_(per_scale[:, index])
+            summed.copy_(_sum_over_scales(per_scale))
         # Without a backward to come, every intermediate goes as soon as it is read.
         saving = any(ctx.needs_input_grad)  # type: ignore[attr-defined]
         tensors = [coefficients, basis, projected, ratio, *mixed_saved] if saving else []
@@ -350,9 +347,10 @@ class _CorrectedAttentionByProducts(torch.autograd.Function):
         full = qkv.new_empty(frames_total, 0, dim)
         if start is not None:
             full_saved = _attend_heads(
-                _to_heads(qkv[:, start:, :dim], heads, scale),
+                _to_heads(qkv[:, start:, :dim], heads),
                 _to_heads(qkv[..., dim : 2 * dim], heads),
                 _to_heads(qkv[..., 2 * dim :], heads),
+                scale,
             )
             full = full_saved.out.view(frames_total, heads, length - start, -1).transpose(1, 2)
             full = full.reshape(frames_total, length - start, dim)
@@ -396,7 +394,7 @@ class _CorrectedAttentionByProducts(torch.autograd.Function):
         grad_projected[-2:] = grad_basis[width:]
         grad_qkv = grad_projected[:-2].view(frames_total, length, dim3)
         grad_rows = grad_qkv[:, :rows].view(batch, frames, rows, 3, dim)
-        torch.mul(grad_sequences[:, 0], ratio[:, 0], out=grad_rows)
+        grad_rows.copy_(grad_sequences[:, 0]).mul_(ratio[:, 0])
         for index in range(1, scales):
             grad_rows.addcmul_(grad_sequences[:, index], ratio[:, index])
         grads_in = (grad_projected, grad_coefficients, grad_basis[:width], grad_bias, grad_ratio, None, None, None)
