@@ -94,6 +94,22 @@ def test_fast_formulation_matches_reference_through_the_model(
     assert difference < 1e-5, f"fast vs reference max abs difference {difference:.2e}"
 
 
+@pytest.mark.parametrize("mlp_input", ["padded", "full"])
+def test_both_attention_routes_of_the_fast_formulation_agree(
+    make_tiny: MakeModel, tiny_video: torch.Tensor, monkeypatch: pytest.MonkeyPatch, mlp_input: MlpInput
+) -> None:
+    """CPU runs the fast path's attention as batched products, other devices through SDPA; same function."""
+    import model.stca_fast as stca_fast
+
+    model = make_tiny(StcaConfig(mlp_input=mlp_input)).eval()
+    outputs = []
+    for devices in (frozenset({"cpu"}), frozenset()):
+        monkeypatch.setattr(stca_fast, "ATTENTION_BY_PRODUCTS_ON", devices)
+        with torch.no_grad():
+            outputs.append(model.encode_video(tiny_video))
+    torch.testing.assert_close(outputs[0], outputs[1], atol=1e-5, rtol=1e-5)
+
+
 def test_odd_grid_is_rejected(make_tiny: MakeModel) -> None:
     from model.masking import window_token_positions
 
