@@ -228,3 +228,32 @@ def test_neo4j_killed_mid_build_leaves_whole_actions_and_a_rerun_completes(
         assert {r.id: _comparable(r) for r in store.get_actions()} == {
             i: _comparable(r) for i, r in reference.items()}
     assert kept < len(reference)
+
+
+def _process_state(pid: int) -> str:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+
+
+def test_a_restart_after_a_crash_starts_while_neo4js_pid_file_names_a_zombie(
+    own_server: tuple[ScratchNeo4j, CommandLines],
+) -> None:
+    """A crash leaves Neo4j's own pid file behind, and its bootloader refuses to start ("already running")
+    while that pid exists: a killed server's does until init reaps it (a zombie), another program's after pid
+    reuse. `scripts/neo4j-local start` removes the stale file; a restart comes up."""
+    from neo4j import GraphDatabase
+
+    server = own_server[0]
+    assert server.home is not None
+    server.kill()
+    zombie = subprocess.Popen(["true"])  # exits and stays a zombie until waited for
+    try:
+        deadline = time.monotonic() + 30
+        while _process_state(zombie.pid) != "Z" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _process_state(zombie.pid) == "Z"
+        (server.home / "run" / "neo4j.pid").write_text(f"{zombie.pid}\n")
+        server.restart()
+    finally:
+        zombie.wait()
+    with GraphDatabase.driver(server.uri, auth=(server.user, server.password)) as driver:
+        driver.verify_connectivity()
