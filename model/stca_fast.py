@@ -124,6 +124,29 @@ class _RowStatistics(torch.autograd.Function):
         return grad, None, None
 
 
+def _corrected_qkv(coefficients: Tensor, basis: Tensor, qkv_rows: Tensor, ratio: Tensor) -> Tensor:
+    """(B, S, T, R, 3D) every scale's QKV ``ratio * qkv_rows + coefficients @ basis``, in one buffer: the product,
+    then the rescaled rows added in place."""
+    sequences = torch.matmul(coefficients, basis)
+    sequences.view((*ratio.shape[:-1], qkv_rows.shape[-1])).addcmul_(qkv_rows, ratio)
+    return sequences
+
+
+def _rows_gradient(grad_parts: Tensor, ratio: Tensor, out: Tensor) -> Tensor:
+    """Gradient of qkv_rows written into ``out`` (B, T, R, 3, D): a multiply-add per scale (no gradient-sized
+    product to sum). grad_parts (B, S, T, R, 3, D)."""
+    out.copy_(grad_parts[:, 0]).mul_(ratio[:, 0])
+    for scale in range(1, grad_parts.shape[1]):
+        out.addcmul_(grad_parts[:, scale], ratio[:, scale])
+    return out
+
+
+def _low_rank_gradients(flat_grad: Tensor, coefficients: Tensor, basis: Tensor) -> tuple[Tensor, Tensor]:
+    """Gradients of coefficients (their shape) and basis (K, 3D) from the (rows, 3D) gradient of their product."""
+    grad_coefficients = torch.matmul(flat_grad, basis.t()).view(coefficients.shape)
+    return grad_coefficients, coefficients.reshape(flat_grad.shape[0], -1).t() @ flat_grad
+
+
 class _CorrectedSequences(torch.autograd.Function):
     """Every scale's QKV ``ratio * qkv + coefficients @ basis``, in one buffer (the product, then the rescaled
     rows added in place), with a hand-written backward: the rows' gradient is a multiply-add per scale (no
@@ -133,10 +156,8 @@ class _CorrectedSequences(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx: FunctionCtx, coefficients: Tensor, basis: Tensor, qkv: Tensor, ratio: Tensor) -> Tensor:
-        sequences = torch.matmul(coefficients, basis)
-        sequences.view(ratio.shape[:-1] + qkv.shape[-1:]).addcmul_(qkv, ratio)
         ctx.save_for_backward(coefficients, basis, qkv, ratio)
-        return sequences
+        return _corrected_qkv(coefficients, basis, qkv, ratio)
 
     @staticmethod
     def backward(ctx: FunctionCtx, grad: Tensor) -> tuple[Tensor | None, Tensor | None, Tensor | None, Tensor | None]:
@@ -145,16 +166,11 @@ class _CorrectedSequences(torch.autograd.Function):
         grad = grad.contiguous()
         flat = grad.view(-1, grad.shape[-1])
         grad_coefficients = grad_basis = grad_qkv = grad_ratio = None
-        if needs[0]:
-            grad_coefficients = torch.matmul(flat, basis.t()).view(coefficients.shape)
-        if needs[1]:
-            grad_basis = coefficients.reshape(flat.shape[0], -1).t() @ flat
+        if needs[0] or needs[1]:
+            grad_coefficients, grad_basis = _low_rank_gradients(flat, coefficients, basis)
         parts = grad.view(ratio.shape[:-1] + qkv.shape[-1:])  # (B, S, T, R, 3, D)
         if needs[2]:
-            grad_qkv = parts[:, 0] * ratio[:, 0]
-            for scale in range(1, parts.shape[1]):
-                grad_qkv.addcmul_(parts[:, scale], ratio[:, scale])
-            grad_qkv = grad_qkv.unsqueeze(1)
+            grad_qkv = _rows_gradient(parts, ratio, parts.new_empty(parts[:, 0].shape)).unsqueeze(1)
         if needs[3]:
             grad_ratio = torch.linalg.vecdot(parts, qkv).unsqueeze(-1)
         return grad_coefficients, grad_basis, grad_qkv, grad_ratio
@@ -288,9 +304,7 @@ def _corrected_heads(
     """Every scale's corrected query, key and value, (B*S*T*H, R, d) each; the corrected QKV they are copied
     from is freed on return."""
     dim = qkv_rows.shape[-1]
-    sequences = torch.matmul(coefficients, basis)
-    sequences.view((*ratio.shape[:-1], dim)).addcmul_(qkv_rows, ratio)
-    sequences = sequences.view(-1, qkv_rows.shape[3], 3 * dim)
+    sequences = _corrected_qkv(coefficients, basis, qkv_rows, ratio).view(-1, qkv_rows.shape[3], 3 * dim)
     return (
         _to_heads(sequences[..., :dim], heads),
         _to_heads(sequences[..., dim : 2 * dim], heads),
@@ -335,11 +349,7 @@ class _CorrectedAttentionByProducts(torch.autograd.Function):
         mixed_saved = _attend_heads(*_corrected_heads(qkv_rows, coefficients, basis, ratio, heads), scale)
         per_scale = mixed_saved.out.view(batch, scales, frames, heads, rows, -1)
         mixed = qkv.new_empty(batch, frames, rows, heads, dim // heads)
-        summed = mixed.permute(0, 1, 3, 2, 4)
-        if scales == 1:
-            summed.copy_(per_scale[:, 0])
-        else:
-            summed.copy_(_sum_over_scales(per_scale))
+        mixed.permute(0, 1, 3, 2, 4).copy_(_sum_over_scales(per_scale))
         # Without a backward to come, every intermediate goes as soon as it is read.
         saving = any(ctx.needs_input_grad)  # type: ignore[attr-defined]
         tensors = [coefficients, basis, projected, ratio, *mixed_saved] if saving else []
@@ -381,9 +391,7 @@ class _CorrectedAttentionByProducts(torch.autograd.Function):
             shaped = grad_part.view(batch, scales, frames, heads, rows, head_dim).transpose(3, 4)
             grad_sequences[..., part, :].view(shaped.shape).copy_(shaped)
 
-        flat = grad_sequences.view(-1, dim3)
-        grad_coefficients = torch.matmul(flat, basis.t()).view(coefficients.shape)
-        grad_basis = coefficients.reshape(flat.shape[0], -1).t() @ flat
+        grad_coefficients, grad_basis = _low_rank_gradients(grad_sequences.view(-1, dim3), coefficients, basis)
         if scales > 1:
             grad_basis = (grad_basis.view(-1, 3, dim) * _value_scale(scales, grad_basis)).view(-1, dim3)
         qkv_rows = qkv[:, :rows].view(batch, 1, frames, rows, 3, dim)
@@ -393,10 +401,7 @@ class _CorrectedAttentionByProducts(torch.autograd.Function):
         grad_projected = projected.new_empty(projected.shape)
         grad_projected[-2:] = grad_basis[width:]
         grad_qkv = grad_projected[:-2].view(frames_total, length, dim3)
-        grad_rows = grad_qkv[:, :rows].view(batch, frames, rows, 3, dim)
-        grad_rows.copy_(grad_sequences[:, 0]).mul_(ratio[:, 0])
-        for index in range(1, scales):
-            grad_rows.addcmul_(grad_sequences[:, index], ratio[:, index])
+        _rows_gradient(grad_sequences, ratio, grad_qkv[:, :rows].view(batch, frames, rows, 3, dim))
         grads_in = (grad_projected, grad_coefficients, grad_basis[:width], grad_bias, grad_ratio, None, None, None)
         if start is None:
             grad_qkv[:, rows:].zero_()
