@@ -107,10 +107,11 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    return Path(f"/proc/{pid}").exists() and "Z" not in _state(pid)
+    return Path(f"/proc/{pid}").exists() and "Z" not in process_state(pid)
 
 
-def _state(pid: int) -> str:
+def process_state(pid: int) -> str:
+    """The state letter of process `pid` from /proc (Z: a zombie), or "" if it is gone."""
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
     except (OSError, IndexError):

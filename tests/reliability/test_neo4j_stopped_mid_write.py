@@ -25,7 +25,7 @@ from askg.store.embedded import EmbeddedStore
 from askg.store.neo4j_store import Neo4jStore
 from tests.conftest import in_ci, reference_file
 from tests.patience import patience
-from tests.scratch_neo4j import ScratchNeo4j, ScratchUnavailable, can_start_local, start_local
+from tests.scratch_neo4j import ScratchNeo4j, ScratchUnavailable, can_start_local, process_state, start_local
 
 pytestmark = [pytest.mark.neo4j, pytest.mark.slow]
 ASKG = [sys.executable, "-m", "cli.askg_app"]
@@ -230,10 +230,6 @@ def test_neo4j_killed_mid_build_leaves_whole_actions_and_a_rerun_completes(
     assert kept < len(reference)
 
 
-def _process_state(pid: int) -> str:
-    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-
-
 def test_a_restart_after_a_crash_starts_while_neo4js_pid_file_names_a_zombie(
     own_server: tuple[ScratchNeo4j, CommandLines],
 ) -> None:
@@ -248,9 +244,9 @@ def test_a_restart_after_a_crash_starts_while_neo4js_pid_file_names_a_zombie(
     zombie = subprocess.Popen(["true"])  # exits and stays a zombie until waited for
     try:
         deadline = time.monotonic() + 30
-        while _process_state(zombie.pid) != "Z" and time.monotonic() < deadline:
+        while process_state(zombie.pid) != "Z" and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert _process_state(zombie.pid) == "Z"
+        assert process_state(zombie.pid) == "Z"
         (server.home / "run" / "neo4j.pid").write_text(f"{zombie.pid}\n")
         server.restart()
     finally:
