@@ -9,17 +9,17 @@ shift instead of zeros, and only channels that no shift reaches are zero. Scale 
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import torch
 from torch import Tensor
+
+from model.shape_cache import shape_cache
 
 
 def mixed_width(dim: int, fold: int) -> int:
     return 2 * (dim // fold)
 
 
-@lru_cache(maxsize=64)
+@shape_cache
 def _source_frames(num_frames: int, group: int, scale: int) -> Tensor:
     """(T, 2*group) source frame per mixed channel; ``num_frames`` stands for a zero frame."""
     table = torch.full((num_frames, 2 * group), num_frames, dtype=torch.long)

@@ -23,9 +23,10 @@ def masked_tokens_per_window(mask_rate: float) -> int:
     return int(mask_rate * WINDOW_AREA + 1e-6)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class TokenSplit:
-    """Patch indices (0-based, CLS excluded): kept (B, T, n_kept) and masked (B, T, n_masked)."""
+    """Patch indices (0-based, CLS excluded): kept (B, T, n_kept) and masked (B, T, n_masked). Compared and
+    hashed by identity (so a split can key a cache of what is derived from it)."""
 
     kept: Tensor
     masked: Tensor

@@ -29,6 +29,7 @@ from model.masking import (
     window_patterns,
     window_token_positions,
 )
+from model.shape_cache import shape_cache
 from model.stca_config import StcaConfig
 from model.stca_registry import stca_formulation
 
@@ -38,12 +39,24 @@ BLOCK_PARTS = ("ln_1", "attn", "ls_1", "ln_2", "mlp", "ls_2")
 def token_split(
     config: StcaConfig, batch: int, num_frames: int, grid_size: int, training: bool, device: torch.device
 ) -> TokenSplit:
-    random_offset = training and config.train_random_offset
-    offsets = sample_start_offsets(batch, random_offset, device)
+    """The masked/kept split of every frame: drawn per call in training, fixed (and computed once) in eval."""
+    if not training:
+        return _eval_token_split(config.mask_rate, batch, num_frames, grid_size, device)
+    offsets = sample_start_offsets(batch, config.train_random_offset, device)
     patterns = window_patterns(num_frames, config.mask_rate, offsets)
-    if training and config.train_temporal_shuffle:
+    if config.train_temporal_shuffle:
         patterns = shuffle_frames(patterns)
     return split_tokens(patterns, grid_size, masked_tokens_per_window(config.mask_rate))
+
+
+@shape_cache
+def _eval_token_split(
+    mask_rate: float, batch: int, num_frames: int, grid_size: int, device: torch.device
+) -> TokenSplit:
+    """Eval's split depends on the shapes only; every block of every eval forward shares this one (its tensors
+    are read, never written)."""
+    patterns = window_patterns(num_frames, mask_rate, sample_start_offsets(batch, False, device))
+    return split_tokens(patterns, grid_size, masked_tokens_per_window(mask_rate))
 
 
 class StcaBlock(nn.Module):
@@ -107,13 +120,10 @@ class StcaBlock(nn.Module):
         # Drawn here, outside the recomputed part, so that a checkpointed block recomputes the same masks.
         split = token_split(self.config, frames_total // num_frames, num_frames, grid_size, self.training, x.device)
         if recompute:
-            out = checkpoint(self._stca_forward, x, num_frames, split.kept, split.masked, use_reentrant=False)
+            out = checkpoint(self.formulation, self, x, num_frames, split, use_reentrant=False)
         else:
-            out = self._stca_forward(x, num_frames, split.kept, split.masked)
+            out = self.formulation(self, x, num_frames, split)
         return out if self.attn.batch_first else out.transpose(0, 1)
-
-    def _stca_forward(self, x: Tensor, num_frames: int, kept: Tensor, masked: Tensor) -> Tensor:
-        return self.formulation(self, x, num_frames, TokenSplit(kept=kept, masked=masked))
 
     def plain_forward(self, x: Tensor, attn_mask: Tensor | None = None) -> Tensor:
         """The original block: ``x + ls_1(MHSA(ln_1(x)))``, then the MLP residual (x in ``attn``'s layout)."""

@@ -71,8 +71,9 @@ class CorrectedAttentionByProducts(torch.autograd.Function):
 
     projected (BT * L + 2, 3D): the QKV of every row [CLS, kept, masked] of every frame, then of ln_1's gain
     and shift (the basis' statistics rows, W g + bias and W b + bias, ride through the projection's product);
-    coefficients, head_basis, ratio as in ``Correction``; bias: the projection's (or None). Returns (BT, R, D)
-    and (BT, L - start, D) (no rows when ``start`` is None)."""
+    coefficients, head_basis, ratio as in ``Correction``; bias: the projection's (or None); backward: whether a
+    backward may follow (under no_grad, ``ctx.needs_input_grad`` still says whether the inputs require grad).
+    Returns (BT, R, D) and (BT, L - start, D) (no rows when ``start`` is None)."""
 
     @staticmethod
     def forward(
@@ -85,6 +86,7 @@ class CorrectedAttentionByProducts(torch.autograd.Function):
         shape: tuple[int, int, int],
         rows: int,
         start: int | None,
+        backward: bool,
     ) -> tuple[Tensor, Tensor]:
         frames_total, length, heads = shape
         dim3 = projected.shape[-1]
@@ -102,7 +104,7 @@ class CorrectedAttentionByProducts(torch.autograd.Function):
         mixed = qkv.new_empty(batch, frames, rows, heads, dim // heads)
         mixed.permute(0, 1, 3, 2, 4).copy_(sum_over_scales(per_scale))
         # Without a backward to come, every intermediate goes as soon as it is read.
-        saving = any(ctx.needs_input_grad)  # type: ignore[attr-defined]
+        saving = backward and any(ctx.needs_input_grad)  # type: ignore[attr-defined]
         tensors = [coefficients, basis, projected, ratio, *mixed_saved] if saving else []
         del per_scale, mixed_saved
         full = qkv.new_empty(frames_total, 0, dim)
@@ -153,7 +155,7 @@ class CorrectedAttentionByProducts(torch.autograd.Function):
         grad_projected[-2:] = grad_basis[width:]
         grad_qkv = grad_projected[:-2].view(frames_total, length, dim3)
         rows_gradient(grad_sequences, ratio, grad_qkv[:, :rows].view(batch, frames, rows, 3, dim))
-        grads_in = (grad_projected, grad_coefficients, grad_basis[:width], grad_bias, grad_ratio, None, None, None)
+        grads_in = (grad_projected, grad_coefficients, grad_basis[:width], grad_bias, grad_ratio, *[None] * 4)
         if start is None:
             grad_qkv[:, rows:].zero_()
             return grads_in

@@ -12,7 +12,6 @@ is 0 and it rides along). Values are pre-scaled by 1/S, so the scales' attention
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import TYPE_CHECKING, NamedTuple
 
 import torch
@@ -21,12 +20,13 @@ from torch import Tensor
 from torch.autograd.function import FunctionCtx
 
 from model.channel_mixing import mix_head_channels, mixed_width
+from model.shape_cache import shape_cache
 
 if TYPE_CHECKING:
     from model.stca import StcaBlock
 
 
-@lru_cache(maxsize=64)
+@shape_cache
 def _mixing_sources(num_frames: int, rows: int, dim: int, fold: int, scales: tuple[int, ...]) -> Tensor:
     """(S*T, rows, w) frame each mixed head channel is read from (``num_frames``: a zero frame), for the
     [CLS, kept] rows of every frame and scale; the CLS row reads its own frame. Derived from
@@ -152,10 +152,9 @@ def low_rank_basis(head_basis: Tensor, statistics_rows: Tensor, num_scales: int)
     """(w + 2, 3D) = [W[:, :w] * g[:w], W g, W b + bias]^T, value columns divided by the number of scales,
     row-major in the layout the correction's products read."""
     basis = torch.cat([head_basis, statistics_rows])
-    if num_scales == 1:
-        return basis
-    dim = basis.shape[-1] // 3
-    return (basis.view(-1, 3, dim) * value_scale(num_scales, basis)).view(-1, 3 * dim)
+    if num_scales > 1:
+        basis[:, 2 * (basis.shape[-1] // 3) :] /= num_scales
+    return basis
 
 
 class Correction(NamedTuple):

@@ -20,7 +20,7 @@ Results differ from the reference by float rounding only (see tests/model).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, NamedTuple, cast
 
 import torch
 import torch.nn.functional as F
@@ -28,6 +28,7 @@ from torch import Tensor
 from torch.autograd.function import FunctionCtx
 
 from model.masking import TokenSplit
+from model.shape_cache import shape_cache
 from model.stca_attention_products import CorrectedAttentionByProducts, sum_over_scales
 from model.stca_correction import (
     CorrectedSequences,
@@ -59,12 +60,31 @@ def _attend(query: Tensor, key: Tensor, value: Tensor, heads: int) -> Tensor:
     return out.transpose(-3, -2).flatten(-2)
 
 
-def _split_order(split: TokenSplit, frames_total: int, length: int, device: torch.device) -> Tensor:
-    """Flat row index (BT*L,) into x.flatten(0, 1) that lists each frame's tokens as [CLS, kept, masked]."""
+class _RowLayout(NamedTuple):
+    """Flat row indices into x.flatten(0, 1): ``order`` (BT*L,) lists each frame's tokens as [CLS, kept, masked]
+    and ``inverse`` undoes it; ``mixed_rows`` (BT*R,) and ``masked_rows`` are its [CLS, kept] and masked parts."""
+
+    order: Tensor
+    inverse: Tensor
+    mixed_rows: Tensor
+    masked_rows: Tensor
+
+
+def _row_layout(split: TokenSplit, frames_total: int, length: int) -> _RowLayout:
     kept = split.kept.reshape(frames_total, -1)
     masked = split.masked.reshape(frames_total, -1)
     order = torch.cat([kept.new_full((frames_total, 1), -1), kept, masked], dim=1) + 1
-    return (order + torch.arange(0, frames_total * length, length, device=device)[:, None]).flatten()
+    order += torch.arange(0, frames_total * length, length, device=order.device)[:, None]
+    inverse = torch.empty_like(order).view(-1)
+    inverse[order.view(-1)] = torch.arange(order.numel(), device=order.device)
+    rows = 1 + kept.shape[1]
+    return _RowLayout(order.view(-1), inverse, order[:, :rows].flatten(), order[:, rows:].flatten())
+
+
+@shape_cache
+def _eval_row_layout(split: TokenSplit, frames_total: int, length: int) -> _RowLayout:
+    """Eval's split is one object per shape (``model.stca``), so its layout is computed once for all blocks."""
+    return _row_layout(split, frames_total, length)
 
 
 class _PermuteRows(torch.autograd.Function):
@@ -114,6 +134,7 @@ def _corrected_attention(
                 (frames_total, length, heads),
                 rows,
                 start,
+                torch.is_grad_enabled(),
             ),
         )
     qkv = F.linear(normed, attn.in_proj_weight, attn.in_proj_bias)
@@ -186,9 +207,8 @@ def fast_stca_forward(block: StcaBlock, x: Tensor, num_frames: int, split: Token
     config, attn, ln = block.config, block.attn, block.ln_1
     frames_total, length, dim = x.shape
     rows = 1 + split.kept.shape[-1]  # CLS + kept
-    order = _split_order(split, frames_total, length, x.device)
-    inverse = torch.empty_like(order)
-    inverse[order] = torch.arange(order.numel(), device=order.device)
+    layout = (_row_layout if block.training else _eval_row_layout)(split, frames_total, length)
+    order, inverse = layout.order, layout.inverse
     xp = _permute_rows(x, order, inverse)
 
     normed, mean, rstd = torch.native_layer_norm(xp, (dim,), ln.weight, ln.bias, ln.eps)
@@ -210,8 +230,7 @@ def fast_stca_forward(block: StcaBlock, x: Tensor, num_frames: int, split: Token
         return _permute_rows(permuted, inverse, order)
 
     # The MLP reads the padded tensor: everything after attention runs in the input's row order.
-    split_rows = order.view(frames_total, length)
-    mixed_rows, masked_rows = split_rows[:, :rows].flatten(), split_rows[:, rows:].flatten()
+    mixed_rows, masked_rows = layout.mixed_rows, layout.masked_rows
     attended = _AttentionInRasterOrder.apply(mixed, full_attended, mixed_rows, masked_rows)
     projected = block.ls_1(F.linear(attended.view(x.shape), out_proj.weight, out_proj.bias))
     padded = cast(Tensor, _MixedResidual.apply(x, projected, head_change, mixed_rows))

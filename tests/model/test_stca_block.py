@@ -247,3 +247,39 @@ def test_fast_formulation_runs_under_torch_compile(make_tiny: MakeModel) -> None
         block.zero_grad(set_to_none=True)
     for eager, traced in zip(*results, strict=True):
         torch.testing.assert_close(traced, eager, atol=1e-5, rtol=1e-5)
+
+
+def test_eval_blocks_share_one_split_and_training_draws_a_new_one() -> None:
+    """Eval's split depends on the shapes only: computed once, it serves every block and every forward."""
+    from model.stca import token_split
+
+    config, cpu = StcaConfig(), torch.device("cpu")
+    first = token_split(config, 2, TINY_FRAMES, 4, False, cpu)
+    assert token_split(config, 2, TINY_FRAMES, 4, False, cpu) is first
+    assert token_split(config, 3, TINY_FRAMES, 4, False, cpu) is not first
+    drawn = token_split(config, 2, TINY_FRAMES, 4, True, cpu)
+    assert drawn is not first and drawn is not token_split(config, 2, TINY_FRAMES, 4, True, cpu)
+
+
+def test_a_split_first_made_under_inference_mode_serves_a_later_backward(make_tiny: MakeModel) -> None:
+    """The eval split, the fast path's row order and the mixing tables are cached; made first inside
+    ``torch.inference_mode`` they must still serve a forward that autograd records (inference tensors cannot be
+    saved for backward)."""
+    from model.channel_mixing import _source_frames
+    from model.stca import _eval_token_split
+    from model.stca_correction import _mixing_sources
+    from model.stca_fast import _eval_row_layout
+
+    for cache in (_eval_token_split, _eval_row_layout, _mixing_sources, _source_frames):
+        cache.cache_clear()
+    model = make_tiny(StcaConfig()).eval()
+    block = first_block(model)
+    x = block_input(model)
+    with torch.inference_mode(), model.frame_context.frames(TINY_FRAMES):
+        expected = block(x)
+    x = x.clone().requires_grad_(True)
+    with model.frame_context.frames(TINY_FRAMES):
+        out = block(x)
+    out.pow(2).sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+    torch.testing.assert_close(out.detach(), expected.clone())
