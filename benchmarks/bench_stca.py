@@ -4,7 +4,10 @@ Run: python -m benchmarks.bench_stca [--quick] [--backward-flops] [--model ViT-B
      [--threads 2] [--variants plain,fast,official,fast-full,formulation:NAME] [--import MODULE] [--compile]
      [--allocator keep|default]
 (defaults: plain, fast and official, 4 timed rounds after one warm-up round: about 4 minutes on a quiet machine)
-Every variant is its own copy of the same visual tower (plain = untouched open_clip blocks). Variants are
+Every variant is its own copy of the same visual tower (plain = untouched open_clip blocks) whose modules are
+copied and whose weights are shared: with a copy of the weights each, where each copy landed in memory moved the
+ratios from run to run (the same code gave 1.04x and 1.11x forward, and the MLP's products of one copy took
+36.5-39.0 ms per block from one process to the next), so a ratio measured placement as much as code. Variants are
 measured interleaved (one repetition of every variant, then the next round), so machine noise hits them
 alike; the table gives the median time, its ratio to plain CLIP, and the range of the per-round ratios; the
 per-round ratios themselves follow. ``formulation:NAME`` adds the registered formulation NAME (MLP reads the
@@ -65,7 +68,8 @@ COMPILED = (
 
 def make_runner(visual: nn.Module, variant: Variant, frames: int) -> Callable[..., Tensor]:
     """A copy of ``visual`` turned into ``variant``; returns run(video, backward, grad=None)."""
-    tower = copy.deepcopy(visual)
+    # The modules are copied, the weights shared: every variant reads the same parameter memory.
+    tower = copy.deepcopy(visual, memo={id(parameter): parameter for parameter in visual.parameters()})
     context = FrameContext()
     if variant.stca is not None:
         install_stca_blocks(tower, variant.stca, context)
