@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import _lru_cache_wrapper, lru_cache, wraps
-from typing import TypeVar
+from functools import lru_cache, wraps
+from typing import TYPE_CHECKING, TypeVar
 
 import torch
+
+if TYPE_CHECKING:
+    from functools import _lru_cache_wrapper
 
 Result = TypeVar("Result")
 
