@@ -10,7 +10,13 @@ import torch
 from torch import Tensor
 from torch.autograd.function import FunctionCtx
 
-from model.stca_correction import corrected_qkv, low_rank_basis, low_rank_gradients, rows_gradient, value_scale
+from model.stca_correction import (
+    corrected_qkv,
+    divide_value_columns,
+    low_rank_basis,
+    low_rank_gradients,
+    rows_gradient,
+)
 
 
 def _to_heads(rows: Tensor, heads: int) -> Tensor:
@@ -145,8 +151,7 @@ class CorrectedAttentionByProducts(torch.autograd.Function):
             grad_sequences[..., part, :].view(shaped.shape).copy_(shaped)
 
         grad_coefficients, grad_basis = low_rank_gradients(grad_sequences.view(-1, dim3), coefficients, basis)
-        if scales > 1:
-            grad_basis = (grad_basis.view(-1, 3, dim) * value_scale(scales, grad_basis)).view(-1, dim3)
+        divide_value_columns(grad_basis, scales)
         qkv_rows = qkv[:, :rows].view(batch, 1, frames, rows, 3, dim)
         grad_ratio = torch.linalg.vecdot(grad_sequences, qkv_rows).unsqueeze(-1)
         grad_bias = -grad_basis[width] if has_bias else None

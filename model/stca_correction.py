@@ -151,10 +151,15 @@ def value_scale(num_scales: int, like: Tensor) -> Tensor:
 def low_rank_basis(head_basis: Tensor, statistics_rows: Tensor, num_scales: int) -> Tensor:
     """(w + 2, 3D) = [W[:, :w] * g[:w], W g, W b + bias]^T, value columns divided by the number of scales,
     row-major in the layout the correction's products read."""
-    basis = torch.cat([head_basis, statistics_rows])
+    return divide_value_columns(torch.cat([head_basis, statistics_rows]), num_scales)
+
+
+def divide_value_columns(rows: Tensor, num_scales: int) -> Tensor:
+    """(K, 3D) rows with their value columns divided by the number of scales, in place (the basis, and its
+    gradient the same way)."""
     if num_scales > 1:
-        basis[:, 2 * (basis.shape[-1] // 3) :] /= num_scales
-    return basis
+        rows[:, 2 * (rows.shape[-1] // 3) :] /= num_scales
+    return rows
 
 
 class Correction(NamedTuple):
