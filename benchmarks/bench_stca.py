@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import open_clip
 import torch
 from torch import Tensor, nn
-from torch.utils.flop_counter import FlopCounterMode
+from torch.utils.flop_counter import FlopCounterMode, sdpa_backward_flop_count, sdpa_flop_count
 
 from benchmarks.host_allocator import keep_freed_memory
 from model.factory import register_model_configs
@@ -93,9 +93,29 @@ def timed(run: Callable[..., Tensor], video: Tensor, backward: bool) -> float:
     return time.perf_counter() - start
 
 
+def _cpu_attention_flops(query: torch.Size, key: torch.Size, value: torch.Size, *_: object, **__: object) -> int:
+    return int(sdpa_flop_count(query, key, value))
+
+
+def _cpu_attention_backward_flops(
+    grad_out: torch.Size, query: torch.Size, key: torch.Size, value: torch.Size, *_: object, **__: object
+) -> int:
+    return int(sdpa_backward_flop_count(grad_out, query, key, value))
+
+
+def flop_counter() -> FlopCounterMode:
+    """PyTorch's FLOP counter, also counting the CPU kernel of ``scaled_dot_product_attention`` (it has no
+    formula for it and would count plain CLIP's attention as 0 FLOPs)."""
+    aten = torch.ops.aten
+    return FlopCounterMode(display=False, custom_mapping={
+        aten._scaled_dot_product_flash_attention_for_cpu: _cpu_attention_flops,
+        aten._scaled_dot_product_flash_attention_for_cpu_backward: _cpu_attention_backward_flops,
+    })
+
+
 def count_flops(run: Callable[..., Tensor], video: Tensor, backward: bool) -> int:
     # With grad enabled, nn.MultiheadAttention skips its fused inference kernel, which the counter cannot see.
-    with FlopCounterMode(display=False) as counter:
+    with flop_counter() as counter:
         run(video, backward, True)
     return int(counter.get_total_flops())
 
