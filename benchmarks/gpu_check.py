@@ -88,7 +88,9 @@ def tower_variants(visual: nn.Module, frames: int) -> dict[str, tuple[nn.Module,
         ("STCA official semantics", StcaConfig.official(), False),
         ("STCA fast + grad ckpt", StcaConfig(), True),
     ):
-        tower = copy.deepcopy(visual)
+        # Modules copied, weights shared: the peak training memory then counts one copy of the weights (with a
+        # copy per tower, all four would be live and counted in every tower's peak).
+        tower = copy.deepcopy(visual, memo={id(parameter): parameter for parameter in visual.parameters()})
         context = FrameContext()
         context.num_frames = frames
         for block in install_stca_blocks(tower, config, context):
