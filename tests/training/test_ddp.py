@@ -48,3 +48,20 @@ def test_stdd_train_under_torchrun_keeps_replicas_in_sync(make_config: MakeConfi
     assert all(r["rank_weight_spread"] == 0.0 for r in epochs)
     assert (tmp_path / "ddp" / "model.pt").is_file()
     assert TINY_CONFIG.is_file()
+
+
+def test_train_frees_its_ddp_wrapper_before_destroying_the_process_group(
+    make_config: MakeConfig, tmp_path: Path
+) -> None:
+    """The DDP reducer's destructor holds the GIL; were it the process group's last holder, the group's gloo
+    threads could not finish and the process hung at exit (it did, once, in CI)."""
+    import json
+
+    import yaml
+
+    config = make_config("optim.epochs=1", out=tmp_path / "run")
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(yaml.safe_dump(config.model_dump(mode="json")))
+    torchrun(str(Path(__file__).with_name("ddp_teardown_worker.py")), str(config_file), str(tmp_path))
+    for rank in (0, 1):
+        assert json.loads((tmp_path / f"teardown{rank}.json").read_text()) == [0], rank
