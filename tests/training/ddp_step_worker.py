@@ -49,6 +49,7 @@ def main(out: Path) -> None:
     torch.save({"rank": rank, "world": world, "grad_keys": sorted(grads), "expected_keys": sorted(expected),
                 "worst_grad_error": worst, "weights": {n: p.detach().clone() for n, p in step.named_parameters()}},
                out / f"rank{rank}.pt")
+    del wrapped  # before the group: as the group's last holder, DDP's reducer would destroy it holding the GIL
     dist.destroy_process_group()
 
 
