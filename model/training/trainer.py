@@ -136,7 +136,8 @@ def train(
 
 
 def release_before_process_group(error: BaseException | None) -> None:
-    """Free the DDP wrapper while the process group is still registered, before it is destroyed.
+    """Once the caller has dropped the run, make sure its DDP wrapper is freed now, while the process group is
+    still registered, and not after the group is destroyed.
 
     DDP's reducer holds the process group, and the reducer's destructor runs with the GIL held: were it the
     group's last holder, the group's destructor would wait there for its gloo worker threads, which may need
