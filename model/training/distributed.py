@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import os
+import traceback
 from dataclasses import dataclass
 
 import torch
@@ -41,6 +43,16 @@ def all_reduce_sum(values: list[float], info: DistInfo) -> list[float]:
     return [float(v) for v in tensor.tolist()]
 
 
-def cleanup(info: DistInfo) -> None:
+def cleanup(info: DistInfo, error: BaseException | None = None) -> None:
+    """Destroy the process group, once the caller has dropped what holds its DDP wrapper.
+
+    DDP's reducer holds the process group, and the reducer's destructor runs with the GIL held: were it the
+    group's last holder, the group's destructor would wait there for its gloo worker threads, which may need
+    the GIL to free a finished collective's tensors, and the process would hang at exit (seen under torchrun).
+    So the wrapper is freed first, while the group is still registered (the group's own destructor releases the
+    GIL). ``error``: the exception on its way out, whose finished frames (holding the run) are cleared."""
     if info.enabled and dist.is_initialized():
+        if error is not None:
+            traceback.clear_frames(error.__traceback__)
+        gc.collect()  # the DDP module may sit in reference cycles
         dist.destroy_process_group()

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 import logging
 import math
 import os
 import sys
 import time
-import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -129,24 +127,8 @@ def train(
         save_final(run, metrics.path)
         return TrainResult(config.output_dir, config.output_dir / FINAL, end_epoch, position.skipped, metrics.path)
     finally:
-        run = None
-        if info.enabled:
-            release_before_process_group(sys.exc_info()[1])
-        cleanup(info)
-
-
-def release_before_process_group(error: BaseException | None) -> None:
-    """Once the caller has dropped the run, make sure its DDP wrapper is freed now, while the process group is
-    still registered, and not after the group is destroyed.
-
-    DDP's reducer holds the process group, and the reducer's destructor runs with the GIL held: were it the
-    group's last holder, the group's destructor would wait there for its gloo worker threads, which may need
-    the GIL to free a finished collective's tensors, and the process would hang at exit (seen under torchrun).
-    The group's own destructor releases the GIL first. ``error``: the exception on its way out, whose finished
-    frames (``train_epoch``'s, holding the run) are cleared."""
-    if error is not None:
-        traceback.clear_frames(error.__traceback__)
-    gc.collect()  # the DDP module may sit in reference cycles
+        run = None  # before the process group goes (``cleanup``)
+        cleanup(info, sys.exc_info()[1])
 
 
 def setup_run(config: TrainConfig, device: torch.device, info: DistInfo) -> TrainingRun:
