@@ -24,7 +24,6 @@ on a quiet machine.
 from __future__ import annotations
 
 import argparse
-import copy
 import importlib
 import os
 import platform
@@ -39,6 +38,7 @@ from torch import Tensor, nn
 from torch.utils.flop_counter import FlopCounterMode, sdpa_backward_flop_count, sdpa_flop_count
 
 from benchmarks.host_allocator import keep_freed_memory
+from benchmarks.tower_copies import copy_sharing_weights
 from model.factory import register_model_configs
 from model.frame_context import FrameContext
 from model.stca import install_stca_blocks
@@ -68,8 +68,7 @@ COMPILED = (
 
 def make_runner(visual: nn.Module, variant: Variant, frames: int) -> Callable[..., Tensor]:
     """A copy of ``visual`` turned into ``variant``; returns run(video, backward, grad=None)."""
-    # The modules are copied, the weights shared: every variant reads the same parameter memory.
-    tower = copy.deepcopy(visual, memo={id(parameter): parameter for parameter in visual.parameters()})
+    tower = copy_sharing_weights(visual)  # every variant reads the same parameter memory
     context = FrameContext()
     if variant.stca is not None:
         install_stca_blocks(tower, variant.stca, context)

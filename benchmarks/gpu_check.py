@@ -8,7 +8,6 @@ to work before a GPU is at hand. Nothing is downloaded: weights are random (``mo
 from __future__ import annotations
 
 import argparse
-import copy
 import math
 import statistics
 import time
@@ -19,6 +18,7 @@ import open_clip
 import torch
 from torch import Tensor, nn
 
+from benchmarks.tower_copies import copy_sharing_weights
 from model.factory import register_model_configs
 from model.frame_context import FrameContext
 from model.loading import build_model
@@ -88,9 +88,8 @@ def tower_variants(visual: nn.Module, frames: int) -> dict[str, tuple[nn.Module,
         ("STCA official semantics", StcaConfig.official(), False),
         ("STCA fast + grad ckpt", StcaConfig(), True),
     ):
-        # Modules copied, weights shared: the peak training memory then counts one copy of the weights (with a
-        # copy per tower, all four would be live and counted in every tower's peak).
-        tower = copy.deepcopy(visual, memo={id(parameter): parameter for parameter in visual.parameters()})
+        # With a copy of the weights per tower, all four would be live and counted in every tower's peak.
+        tower = copy_sharing_weights(visual)
         context = FrameContext()
         context.num_frames = frames
         for block in install_stca_blocks(tower, config, context):
